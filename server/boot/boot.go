@@ -1,0 +1,183 @@
+// Package boot assembles the sync server: the database (embedded cluster or
+// an external URL), migrations, the service, the hub and the HTTP API. Both
+// the expertiza-server binary and end-to-end tests start servers with it.
+package boot
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/expertiza/expertiza/server/httpapi"
+	"github.com/expertiza/expertiza/server/pgcluster"
+	"github.com/expertiza/expertiza/server/realtime"
+	"github.com/expertiza/expertiza/server/service"
+	"github.com/expertiza/expertiza/server/store"
+	"github.com/expertiza/expertiza/server/store/migrations"
+)
+
+// EnvDatabaseURL selects an external PostgreSQL instead of the embedded one.
+const EnvDatabaseURL = "EXPERTIZA_DATABASE_URL"
+
+// Database is an open database: its URL, and what to stop on Close.
+type Database struct {
+	URL     string
+	Cluster *pgcluster.Cluster // nil for an external database
+}
+
+// Close stops the embedded cluster, if we started it.
+func (d *Database) Close(ctx context.Context) error {
+	if d.Cluster == nil {
+		return nil
+	}
+	return d.Cluster.Stop(ctx)
+}
+
+// OpenDatabase uses url when given, else starts the embedded cluster under
+// dataDir/postgres.
+func OpenDatabase(ctx context.Context, url, dataDir string, log *slog.Logger) (*Database, error) {
+	if url != "" {
+		return &Database{URL: url}, nil
+	}
+	if dataDir == "" {
+		return nil, errors.New("no database: set " + EnvDatabaseURL + " or pass --data DIR for the embedded PostgreSQL")
+	}
+	c, err := pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(dataDir, "postgres"), Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	return &Database{URL: c.URL(), Cluster: c}, nil
+}
+
+// Config configures a server.
+type Config struct {
+	Listen      string // host:port; port 0 picks one
+	DatabaseURL string
+	TLSCert     string
+	TLSKey      string
+	TrustProxy  bool
+	Service     service.Config
+	Log         *slog.Logger
+}
+
+// Server is a running sync server.
+type Server struct {
+	Addr    net.Addr
+	Service *service.Service
+	Hub     *realtime.Hub
+	API     *httpapi.API
+	Pool    *pgxpool.Pool
+
+	http   *http.Server
+	cancel context.CancelFunc
+	done   chan error
+	hubErr chan error
+	log    *slog.Logger
+	tls    bool
+}
+
+// URL is the base address clients use.
+func (s *Server) URL() string {
+	scheme := "http"
+	if s.tls {
+		scheme = "https"
+	}
+	return scheme + "://" + s.Addr.String()
+}
+
+// Start migrates the database and starts serving; it returns once the
+// listener is open and the hub is ready.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if err := migrations.Up(ctx, cfg.DatabaseURL, log); err != nil {
+		return nil, err
+	}
+	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("database URL: %w", err)
+	}
+	pcfg.MaxConns = 32
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	st := store.New(pool)
+	hub := realtime.NewHub(st, cfg.DatabaseURL, log, realtime.NewMetrics(reg))
+	svc := service.New(st, cfg.Service, log, hub)
+	if err := svc.LoadCalendar(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	api := httpapi.New(svc, hub, log, reg)
+	api.TrustProxy = cfg.TrustProxy
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s := &Server{Addr: ln.Addr(), Service: svc, Hub: hub, API: api, Pool: pool, cancel: cancel,
+		done: make(chan error, 1), hubErr: make(chan error, 1), log: log,
+		http: &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+			BaseContext: func(net.Listener) context.Context { return runCtx }}}
+	go func() { s.hubErr <- hub.Run(runCtx) }()
+	select {
+	case <-hub.Ready():
+	case <-ctx.Done():
+		cancel()
+		ln.Close()
+		pool.Close()
+		return nil, ctx.Err()
+	}
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			cancel()
+			ln.Close()
+			pool.Close()
+			return nil, fmt.Errorf("TLS certificate: %w", err)
+		}
+		s.http.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, s.http.TLSConfig)
+		s.tls = true
+	}
+	go func() {
+		err := s.http.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.done <- err
+	}()
+	log.Info("sync server listening", "addr", s.URL())
+	return s, nil
+}
+
+// Wait blocks until the HTTP server stops.
+func (s *Server) Wait() error { return <-s.done }
+
+// Shutdown stops accepting requests, closes WebSockets with a reconnect
+// code, waits for requests in flight, and closes the pool.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.cancel() // the hub closes every socket with CloseReconnect
+	<-s.hubErr
+	err := s.http.Shutdown(ctx)
+	s.Pool.Close()
+	return err
+}

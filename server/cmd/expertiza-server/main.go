@@ -1,0 +1,199 @@
+// Command expertiza-server is the Expertiza sync server and its admin tool.
+//
+//	expertiza-server serve [--listen :8443] [--data DIR] [--tls-cert F --tls-key F]
+//	expertiza-server migrate [--data DIR]
+//	expertiza-server user add --login L --name N --role R [--email E] [--org-inn INN] [--totp]
+//	expertiza-server seed-demo [--data DIR]
+//	expertiza-server backup --out DIR [--data DIR]
+//	expertiza-server audit verify [--data DIR]
+//
+// EXPERTIZA_DATABASE_URL selects an external PostgreSQL; without it the
+// embedded cluster under --data is used.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/expertiza/expertiza/server/boot"
+	"github.com/expertiza/expertiza/server/seed"
+	"github.com/expertiza/expertiza/server/service"
+	"github.com/expertiza/expertiza/sync/wire"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if we, ok := wire.AsError(err); ok {
+			fmt.Fprintln(os.Stderr, "error:", we.MessageEN)
+		} else {
+			fmt.Fprintln(os.Stderr, "error:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: expertiza-server <command> [flags]
+
+commands:
+  serve       run the sync server
+  migrate     apply database migrations
+  user add    create a user (asks for the password; never a default one)
+  seed-demo   load demo data in Russian (organisations, applications, experts)
+  backup      dump the database and the blob folder
+  audit verify  check the audit journal's hash chain
+  totp-code   print the current one-time code of a demo account
+
+Run "expertiza-server <command> -h" for its flags.
+EXPERTIZA_DATABASE_URL selects an external PostgreSQL; otherwise an embedded
+cluster is kept under --data using the machine's PostgreSQL binaries.
+`
+
+// common are the flags every command shares.
+type common struct {
+	data      string
+	logFormat string
+	logLevel  string
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.data, "data", defaultDataDir(), "data directory (embedded PostgreSQL, blobs)")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+}
+
+func (c *common) logger(w io.Writer) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch c.logFormat {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format: %q is neither text nor json", c.logFormat)
+}
+
+func defaultDataDir() string {
+	if d := os.Getenv("EXPERTIZA_DATA"); d != "" {
+		return d
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return home + "/.local/share/expertiza-server"
+	}
+	return "expertiza-data"
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return cmdServe(ctx, rest, stderr)
+	case "migrate":
+		return withDB(ctx, "migrate", rest, stderr, nil, func(ctx context.Context, env *cliEnv) error {
+			fmt.Fprintln(stdout, "migrations applied")
+			return nil
+		})
+	case "user":
+		if len(rest) == 0 || rest[0] != "add" {
+			return errors.New(`usage: expertiza-server user add --login L --name N --role R`)
+		}
+		return cmdUserAdd(ctx, rest[1:], stdin, stdout, stderr)
+	case "seed-demo":
+		return cmdSeed(ctx, rest, stdout, stderr)
+	case "backup":
+		return cmdBackup(ctx, rest, stdout, stderr)
+	case "audit":
+		if len(rest) == 0 || rest[0] != "verify" {
+			return errors.New(`usage: expertiza-server audit verify`)
+		}
+		return cmdAuditVerify(ctx, rest[1:], stdout, stderr)
+	case "totp-code":
+		var login string
+		extra := func(fs *flag.FlagSet) { fs.StringVar(&login, "login", "", "demo login") }
+		return withDB(ctx, "totp-code", rest, stderr, extra, func(ctx context.Context, env *cliEnv) error {
+			code, err := seed.TOTPCode(ctx, env.svc, login)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, code)
+			return nil
+		})
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.register(fs)
+	listen := fs.String("listen", "127.0.0.1:8443", "address to listen on")
+	cert := fs.String("tls-cert", "", "TLS certificate file (PEM); with --tls-key serves HTTPS")
+	key := fs.String("tls-key", "", "TLS private key file (PEM)")
+	trustProxy := fs.Bool("trust-proxy", false, "take the client address from X-Forwarded-For (behind a reverse proxy)")
+	composition := fs.Bool("password-composition", false, "also require letters, digits and symbols in passwords")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	db, err := boot.OpenDatabase(ctx, os.Getenv(boot.EnvDatabaseURL), c.data, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := db.Close(stopCtx); err != nil {
+			log.Error("stopping PostgreSQL", "err", err)
+		}
+	}()
+	scfg := service.DefaultConfig()
+	scfg.Policy.Composition = *composition
+	srv, err := boot.Start(ctx, boot.Config{Listen: *listen, DatabaseURL: db.URL, TLSCert: *cert, TLSKey: *key,
+		TrustProxy: *trustProxy, Service: scfg, Log: log})
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-waitErr(srv):
+		if err != nil {
+			return err
+		}
+	}
+	shCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return srv.Shutdown(shCtx)
+}
+
+func waitErr(s *boot.Server) <-chan error {
+	ch := make(chan error, 1)
+	go func() { ch <- s.Wait() }()
+	return ch
+}
