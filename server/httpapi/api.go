@@ -4,6 +4,7 @@
 package httpapi
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	_ "embed"
@@ -14,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -529,6 +531,10 @@ func respond(w http.ResponseWriter, status int) func(any, error) error {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {
+	// An empty list is [] on the wire, never null.
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice && rv.IsNil() {
+		v = []struct{}{}
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
@@ -545,6 +551,12 @@ func (s *statusWriter) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
-// Unwrap lets http.ResponseController and the WebSocket upgrader reach
-// the underlying connection.
+// Unwrap lets http.ResponseController reach the underlying writer.
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Hijack hands the connection to the WebSocket upgrader, which looks for
+// http.Hijacker directly rather than through Unwrap.
+func (s *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	s.code = http.StatusSwitchingProtocols
+	return http.NewResponseController(s.ResponseWriter).Hijack()
+}

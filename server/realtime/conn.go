@@ -66,8 +66,11 @@ func (hd *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p, after, err := hd.hello(ctx, ws, r)
 	if err != nil {
 		code := wire.CloseUnauthenticated
-		if wire.ErrorCode(err) == wire.CodeInvalid {
+		switch wire.ErrorCode(err) {
+		case wire.CodeInvalid:
 			code = wire.CloseProtocol
+		case wire.CodeInternal:
+			code = wire.CloseReconnect // the database hiccuped: not the client's fault
 		}
 		we, _ := wire.AsError(err)
 		if we == nil {
