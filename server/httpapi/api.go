@@ -52,9 +52,12 @@ type API struct {
 
 // New wires the routes.
 func New(svc *service.Service, hub *realtime.Hub, log *slog.Logger, reg *prometheus.Registry) *API {
+	perMin, burst := 10, 10
+	if svc != nil {
+		perMin, burst = max(svc.Config().LoginPerMinute, 1), max(svc.Config().LoginBurst, 1)
+	}
 	a := &API{svc: svc, hub: hub, log: log, reg: reg, mux: http.NewServeMux(),
-		// 10 sign-in attempts a minute per address, bursts of 10.
-		loginRL: auth.NewLimiter(rate.Every(6*time.Second), 10, 10*time.Minute),
+		loginRL: auth.NewLimiter(rate.Limit(float64(perMin)/60), burst, 10*time.Minute),
 		reqs: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "expertiza_http_request_seconds",
 			Help: "HTTP request duration by route and status.", Buckets: prometheus.DefBuckets}, []string{"route", "code"}),
 	}

@@ -273,7 +273,10 @@ func (s *Service) DeleteDraft(ctx context.Context, p *Principal, id, version int
 		if err != nil {
 			return struct{}{}, err
 		}
-		if p.Role != wire.RoleApplicant || a.Status != wire.StatusDraft {
+		if p.Role != wire.RoleApplicant {
+			return struct{}{}, errForbidden("Черновик удаляет заявитель", "Only the applicant deletes a draft")
+		}
+		if a.Status != wire.StatusDraft {
 			return struct{}{}, wire.E(wire.CodeConflict, "status", "Удалить можно только черновик; поданное заявление можно отозвать", "Only a draft can be deleted; a submitted application can be withdrawn")
 		}
 		if err := tx.SoftDeleteApplication(ctx, id, version); err != nil {

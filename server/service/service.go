@@ -28,6 +28,9 @@ type Config struct {
 	Issuer           string
 	Policy           auth.Policy
 	Hasher           auth.Hasher
+	// Sign-in and registration attempts allowed per client address.
+	LoginPerMinute int
+	LoginBurst     int
 }
 
 // DefaultConfig is what the server runs with unless configured otherwise.
@@ -41,6 +44,8 @@ func DefaultConfig() Config {
 		Issuer:           "Expertiza",
 		Policy:           auth.DefaultPolicy(),
 		Hasher:           auth.DefaultHasher(),
+		LoginPerMinute:   10,
+		LoginBurst:       10,
 	}
 }
 

@@ -35,6 +35,8 @@ func Main(m *testing.M) {
 func Config() service.Config {
 	c := service.DefaultConfig()
 	c.Hasher = auth.Hasher{Time: 1, MemoryKiB: 1024, Threads: 1, KeyLen: 32}
+	// Every test client signs in from 127.0.0.1; the limit has its own test.
+	c.LoginPerMinute, c.LoginBurst = 100000, 100000
 	return c
 }
 
@@ -82,8 +84,8 @@ var seq atomic.Int64
 // Unique returns a process-unique suffix for logins.
 func Unique() int64 { return seq.Add(1) }
 
-// validINN builds a valid 10-digit ИНН from a number.
-func validINN(n int64) string {
+// ValidINN builds a valid 10-digit ИНН from a number.
+func ValidINN(n int64) string {
 	prefix := fmt.Sprintf("77%07d", n%10000000)
 	w := []int{2, 4, 10, 3, 5, 9, 4, 6, 8}
 	sum := 0
@@ -93,8 +95,8 @@ func validINN(n int64) string {
 	return prefix + fmt.Sprint(sum%11%10)
 }
 
-// validOGRN builds a valid ОГРН from a number.
-func validOGRN(n int64) string {
+// ValidOGRN builds a valid ОГРН from a number.
+func ValidOGRN(n int64) string {
 	v := int64(102770000000) + n%1000000
 	return fmt.Sprintf("%d%d", v, v%11%10)
 }
@@ -106,7 +108,7 @@ func Applicant(t testing.TB, s *boot.Server) *Actor {
 	a := &Actor{Password: "correct horse battery staple " + fmt.Sprint(n), C: client.New(s.URL(), client.WithDeviceID(fmt.Sprintf("dev-%d", n)))}
 	u, err := a.C.Register(context.Background(), wire.RegisterRequest{Login: fmt.Sprintf("applicant%d", n), Password: a.Password,
 		FullName: "Заявитель Тестовый", Email: fmt.Sprintf("a%d@example.ru", n),
-		Organisation: wire.OrganisationInput{Name: fmt.Sprintf("ООО «Застройщик %d»", n), INN: validINN(n), OGRN: validOGRN(n), Address: "г. Москва"}})
+		Organisation: wire.OrganisationInput{Name: fmt.Sprintf("ООО «Застройщик %d»", n), INN: ValidINN(n), OGRN: ValidOGRN(n), Address: "г. Москва"}})
 	if err != nil {
 		t.Fatalf("register applicant: %v", err)
 	}
@@ -147,33 +149,39 @@ func (a *Actor) Code(t testing.TB, at time.Time) string {
 }
 
 var loginMu sync.Mutex
-var lastStep = map[int64]int64{}
+var lastStep = map[string]int64{} // by login: ids repeat across test databases
 
-// Login signs the actor in (again). A TOTP code works once, so a repeated
-// login of the same user waits for the next 30-second step.
+// Login signs the actor in (again), with a fresh TOTP code for staff.
 func (a *Actor) Login(t testing.TB) {
 	t.Helper()
 	req := wire.LoginRequest{Login: a.User.Login, Password: a.Password}
 	if a.TOTPSecret != "" {
-		loginMu.Lock()
-		now := time.Now()
-		step := now.Unix() / 30
-		if lastStep[a.ID] >= step {
-			// The next step's code is accepted (±1 step skew) right away.
-			now = now.Add(30 * time.Second)
-			step++
-		}
-		if lastStep[a.ID] >= step {
-			loginMu.Unlock()
-			t.Fatalf("%s signed in twice within one TOTP step already", a.User.Login)
-		}
-		lastStep[a.ID] = step
-		loginMu.Unlock()
-		req.TOTPCode = a.Code(t, now)
+		req.TOTPCode = a.NextCode(t)
 	}
 	if _, err := a.C.Login(context.Background(), req); err != nil {
 		t.Fatalf("login %s: %v", a.User.Login, err)
 	}
+}
+
+// NextCode returns a TOTP code whose step this user has not used yet. The
+// server accepts the previous, current and next step and each step once,
+// so a user can sign in three times within one 30-second step; the first
+// code is the previous step's to leave room for the others.
+func (a *Actor) NextCode(t testing.TB) string {
+	t.Helper()
+	loginMu.Lock()
+	defer loginMu.Unlock()
+	now := time.Now().Add(-30 * time.Second)
+	step := now.Unix() / 30
+	for lastStep[a.User.Login] >= step {
+		now = now.Add(30 * time.Second)
+		step++
+	}
+	if step > time.Now().Unix()/30+1 {
+		t.Fatalf("%s needs more sign-ins than TOTP steps allow right now", a.User.Login)
+	}
+	lastStep[a.User.Login] = step
+	return a.Code(t, now)
 }
 
 // Recorder is a stream handler that records what arrives.
