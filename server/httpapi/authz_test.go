@@ -324,3 +324,5 @@ func TestListVisibility(t *testing.T) {
 		}
 	}
 }
+
+func clientFilter() client.Filter { return client.Filter{} }

@@ -171,7 +171,7 @@ func (t *Tx) ClaimIdempotencyKey(ctx context.Context, userID int64, key string, 
 	}
 	var out Idempotent
 	out.Found = true
-	err = t.q.QueryRow(ctx, `SELECT request_hash, status, coalesce(response::text,'null') FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
+	err = t.q.QueryRow(ctx, `SELECT request_hash, status, coalesce(response, ''::bytea) FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
 		userID, key).Scan(&out.RequestHash, &out.Status, &out.Response)
 	return out, mapErr(err, "read idempotency key")
 }
@@ -179,7 +179,7 @@ func (t *Tx) ClaimIdempotencyKey(ctx context.Context, userID int64, key string, 
 // StoreIdempotentResponse records the outcome under the claimed key.
 func (t *Tx) StoreIdempotentResponse(ctx context.Context, userID int64, key string, status int, response []byte) error {
 	_, err := t.q.Exec(ctx, `UPDATE idempotency_keys SET status = $3, response = $4 WHERE user_id = $1 AND key = $2`,
-		userID, key, status, string(response))
+		userID, key, status, response)
 	return mapErr(err, "store idempotent response")
 }
 

@@ -239,7 +239,7 @@ CREATE TABLE idempotency_keys (
     key           text NOT NULL,
     request_hash  bytea NOT NULL,
     status        integer NOT NULL DEFAULT 0,
-    response      jsonb,
+    response      bytea, -- the exact bytes answered, replayed verbatim
     created_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (user_id, key)
 );
