@@ -175,6 +175,10 @@ func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if credsFile == "" {
 			credsFile = filepath.Join(env.data, "demo-credentials.txt")
 		}
+		if res.Already {
+			fmt.Fprintf(stdout, "demo data already loaded; logins and passwords: %s\n", credsFile)
+			return nil
+		}
 		if err := os.MkdirAll(filepath.Dir(credsFile), 0o700); err != nil {
 			return err
 		}
