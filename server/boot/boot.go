@@ -69,6 +69,10 @@ type Config struct {
 	TrustProxy  bool
 	Service     service.Config
 	Log         *slog.Logger
+	// Clock replaces the service clock (tests of deadlines and expiry).
+	Clock func() time.Time
+	// ReminderEvery is how often deadlines are checked; default 15 minutes.
+	ReminderEvery time.Duration
 }
 
 // Server is a running sync server.
@@ -119,7 +123,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	st := store.New(pool)
 	hub := realtime.NewHub(st, cfg.DatabaseURL, log, realtime.NewMetrics(reg))
-	svc := service.New(st, cfg.Service, log, hub)
+	var opts []service.Option
+	if cfg.Clock != nil {
+		opts = append(opts, service.WithClock(cfg.Clock))
+	}
+	svc := service.New(st, cfg.Service, log, hub, opts...)
 	if err := svc.LoadCalendar(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -138,6 +146,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		http: &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 			BaseContext: func(net.Listener) context.Context { return runCtx }}}
 	go func() { s.hubErr <- hub.Run(runCtx) }()
+	every := cfg.ReminderEvery
+	if every <= 0 {
+		every = 15 * time.Minute
+	}
+	go svc.RunReminders(runCtx, every)
 	select {
 	case <-hub.Ready():
 	case <-ctx.Done():

@@ -174,7 +174,7 @@ func (c *Conn) writeLoop(ctx context.Context, svc *service.Service, after *int64
 		}
 	} else {
 		c.mu.Lock()
-		c.lastSeq = hubSeq
+		c.lastSeq = max(c.lastSeq, hubSeq) // the hub may have queued newer ones already
 		c.mu.Unlock()
 	}
 	ping := time.NewTicker(pingEvery)

@@ -150,14 +150,19 @@ func (h *Hub) drain(ctx context.Context) error {
 func (h *Hub) dispatch(e store.EventRow) {
 	ev := e.Event()
 	var frame []byte
-	h.mu.RLock()
+	// The snapshot of connections and the position a new connection is
+	// told it continues from (register) move together: a connection that
+	// registers after this snapshot must be told this event is behind it,
+	// or a live-only client would never get it.
+	h.mu.Lock()
 	conns := make([]*Conn, 0, len(h.conns))
 	for c := range h.conns {
 		if c.user.sees(e) {
 			conns = append(conns, c)
 		}
 	}
-	h.mu.RUnlock()
+	h.lastSeq = e.Seq
+	h.mu.Unlock()
 	if len(conns) == 0 {
 		return
 	}

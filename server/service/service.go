@@ -76,6 +76,11 @@ func New(st *store.Store, cfg Config, log *slog.Logger, pub Publisher, opts ...O
 	for _, o := range opts {
 		o(s)
 	}
+	if st != nil {
+		// Transactions stamp rows (sessions, deadlines, history) with the
+		// same clock the service checks them against.
+		s.st = st.WithClock(s.now)
+	}
 	s.cal.Store(wire.DefaultCalendar())
 	return s
 }

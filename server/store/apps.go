@@ -384,3 +384,44 @@ func (t *Tx) InsertRemark(ctx context.Context, r NewRemark) error {
 		VALUES ($1,$2,$3,$4,$5,'published',$6,$7,$7)`, r.AppID, r.Section, r.Body, r.NormRef, r.Criticality, r.AuthorID, t.now)
 	return mapErr(err, "insert remark")
 }
+
+// RunningDeadline is a stage deadline of an application in that stage.
+type RunningDeadline struct {
+	AppID int64
+	Kind  string
+	Due   wire.Date
+}
+
+// RunningDeadlines lists the deadlines whose clock runs now: completeness
+// while submitted, review during the review.
+func (q Q) RunningDeadlines(ctx context.Context) ([]RunningDeadline, error) {
+	rows, err := q.q.Query(ctx, `SELECT d.app_id, d.kind, d.due_on FROM deadlines d JOIN applications a ON a.id = d.app_id
+		WHERE a.deleted_at IS NULL AND ((d.kind = 'completeness' AND a.status = 'submitted')
+		   OR (d.kind = 'review' AND a.status IN ('in_review','remarks_issued','conclusion')))
+		ORDER BY d.app_id, d.kind`)
+	if err != nil {
+		return nil, mapErr(err, "running deadlines")
+	}
+	defer rows.Close()
+	var out []RunningDeadline
+	for rows.Next() {
+		var r RunningDeadline
+		var due time.Time
+		if err := rows.Scan(&r.AppID, &r.Kind, &due); err != nil {
+			return nil, fmt.Errorf("scan deadline: %w", err)
+		}
+		r.Due = wire.DateOf(due)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// ClaimReminder records a reminder; false when it was sent already.
+func (t *Tx) ClaimReminder(ctx context.Context, appID int64, kind string, due wire.Date, threshold int) (bool, error) {
+	tag, err := t.q.Exec(ctx, `INSERT INTO deadline_reminders (app_id, kind, due_on, threshold, sent_at) VALUES ($1,$2,$3,$4,$5)
+		ON CONFLICT DO NOTHING`, appID, kind, due.Time(), threshold, t.now)
+	if err != nil {
+		return false, mapErr(err, "claim reminder")
+	}
+	return tag.RowsAffected() == 1, nil
+}

@@ -21,10 +21,19 @@ import (
 // Store wraps a connection pool.
 type Store struct {
 	pool *pgxpool.Pool
+	now  func() time.Time // transaction timestamps
 }
 
 // New returns a Store over pool.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool, now: time.Now} }
+
+// WithClock returns a Store over the same pool whose transactions take
+// their timestamp (Tx.Now) from now, so rows agree with the service clock.
+func (s *Store) WithClock(now func() time.Time) *Store {
+	c := *s
+	c.now = now
+	return &c
+}
 
 // Pool exposes the pool for health checks and LISTEN connections.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
@@ -92,7 +101,7 @@ func (s *Store) tryTx(ctx context.Context, fn func(*Tx) error) (res Result, err 
 	if err != nil {
 		return res, fmt.Errorf("begin: %w", err)
 	}
-	t := &Tx{Q: Q{q: ptx}, tx: ptx, now: time.Now().UTC().Truncate(time.Microsecond)}
+	t := &Tx{Q: Q{q: ptx}, tx: ptx, now: s.now().UTC().Truncate(time.Microsecond)}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = ptx.Rollback(context.WithoutCancel(ctx))

@@ -113,6 +113,16 @@ CREATE TABLE deadlines (
     PRIMARY KEY (app_id, kind)
 );
 
+-- Reminders already sent, so each (stage, threshold) is announced once.
+CREATE TABLE deadline_reminders (
+    app_id     bigint NOT NULL REFERENCES applications(id),
+    kind       text NOT NULL,
+    due_on     date NOT NULL,
+    threshold  integer NOT NULL,
+    sent_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (app_id, kind, due_on, threshold)
+);
+
 -- Non-working weekdays (working = false) and transferred working weekend
 -- days (working = true).
 CREATE TABLE calendar_days (
@@ -282,7 +292,7 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
 
 -- +goose Down
-DROP TABLE audit_head, audit_log, idempotency_keys, login_history, sessions,
+DROP TABLE deadline_reminders, audit_head, audit_log, idempotency_keys, login_history, sessions,
     change_log, change_counter, notification_prefs, notifications, message_reads,
     messages, remarks, calendar_days, deadlines, assignments, status_history,
     applications, application_numbers, memberships, users, organisations;
