@@ -2,10 +2,20 @@ module github.com/expertiza/expertiza
 
 go 1.26.8
 
-require github.com/jackc/pgx/v5 v5.12.0
+require (
+	fyne.io/fyne/v2 v2.7.1 // desktop UI toolkit (DESIGN.md §2)
+	github.com/google/go-cmp v0.7.0 // readable diffs in table tests
+	github.com/gorilla/websocket v1.5.3 // WebSocket server and client (protocol §3)
+	github.com/jackc/pgx/v5 v5.12.0 // PostgreSQL driver and pool (store layer only)
+	github.com/pquerna/otp v1.5.0 // TOTP codes and otpauth/QR enrolment
+	github.com/pressly/goose/v3 v3.29.0 // embedded SQL migrations, one transaction each, recorded
+	github.com/prometheus/client_golang v1.25.0 // /metrics
+	golang.org/x/crypto v0.58.0 // argon2id password hashing
+	golang.org/x/term v0.47.0 // password prompt without echo in `user add`
+	golang.org/x/time v0.16.0 // token-bucket rate limiting of sign-in per address
+)
 
 require (
-	fyne.io/fyne/v2 v2.7.1 // indirect
 	fyne.io/systray v1.11.1-0.20250603113521-ca66a66d8b58 // indirect
 	github.com/BurntSushi/toml v1.5.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
@@ -22,8 +32,6 @@ require (
 	github.com/go-text/render v0.2.0 // indirect
 	github.com/go-text/typesetting v0.2.1 // indirect
 	github.com/godbus/dbus/v5 v5.1.0 // indirect
-	github.com/google/go-cmp v0.7.0 // indirect
-	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/hack-pad/go-indexeddb v0.3.2 // indirect
 	github.com/hack-pad/safejs v0.1.0 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
@@ -35,9 +43,6 @@ require (
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/nfnt/resize v0.0.0-20180221191011-83c6a9932646 // indirect
 	github.com/nicksnyder/go-i18n/v2 v2.5.1 // indirect
-	github.com/pquerna/otp v1.5.0 // indirect
-	github.com/pressly/goose/v3 v3.29.0 // indirect
-	github.com/prometheus/client_golang v1.25.0 // indirect
 	github.com/prometheus/client_model v0.6.3 // indirect
 	github.com/prometheus/common v0.72.0 // indirect
 	github.com/prometheus/procfs v0.22.0 // indirect
@@ -49,13 +54,10 @@ require (
 	github.com/yuin/goldmark v1.7.8 // indirect
 	go.uber.org/multierr v1.11.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/image v0.24.0 // indirect
 	golang.org/x/net v0.61.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
-	golang.org/x/term v0.47.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
-	golang.org/x/time v0.16.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )

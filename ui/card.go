@@ -1,0 +1,443 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/expertiza/expertiza/app"
+	"github.com/expertiza/expertiza/sync/wire"
+)
+
+// applicationCard shows one application: its details, history and chat,
+// and a button for each move the server says the user may make now.
+type applicationCard struct {
+	env *env
+	be  backend
+	id  int64
+
+	// app is the application as shown; its Version is the one a
+	// transition names, so a change made meanwhile by someone else comes
+	// back as a conflict instead of being overwritten.
+	app    wire.Application
+	loaded bool
+
+	title    *widget.Label
+	status   *widget.Label
+	actions  *fyne.Container
+	buttons  map[wire.Status]*widget.Button
+	errText  *widget.Label
+	details  *fyne.Container
+	history  *fyne.Container
+	histLen  int
+	tabs     *container.AppTabs
+	chats    map[wire.Channel]*chatPane
+	root     fyne.CanvasObject
+	unwatch  func()
+	busy     bool
+	closed   bool
+	lastAsk  dialog.Dialog // the comment or confirmation dialog last shown
+	askEntry *widget.Entry // the comment entry of lastAsk, if it has one
+}
+
+func newApplicationCard(e *env, be backend, id int64) *applicationCard {
+	c := &applicationCard{env: e, be: be, id: id, buttons: map[wire.Status]*widget.Button{}, chats: map[wire.Channel]*chatPane{}}
+	c.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	c.title.Wrapping = fyne.TextWrapWord
+	c.status = widget.NewLabel("")
+	c.actions = container.NewHBox()
+	c.errText = widget.NewLabel("")
+	c.errText.Wrapping = fyne.TextWrapWord
+	c.errText.Importance = widget.DangerImportance
+	c.errText.Hide()
+	c.details = container.NewStack()
+	c.history = container.NewVBox()
+	c.tabs = container.NewAppTabs(
+		container.NewTabItem(lang.L("card.tab.details"), container.NewVScroll(c.details)),
+		container.NewTabItem(lang.L("card.tab.history"), container.NewVScroll(c.history)),
+	)
+	if a, ok := be.Store().Application(id); ok {
+		c.app = a
+		c.renderHeader()
+	} else {
+		c.title.SetText(lang.L("common.loading"))
+	}
+	top := container.NewVBox(c.title, c.status, container.NewHScroll(c.actions), c.errText, widget.NewSeparator())
+	c.root = container.NewBorder(top, nil, nil, nil, c.tabs)
+	c.unwatch = e.watch(be.Store(), c.storeChanged)
+	return c
+}
+
+func (c *applicationCard) content() fyne.CanvasObject { return c.root }
+
+func (c *applicationCard) close() {
+	c.closed = true
+	c.unwatch()
+}
+
+// load reads the application afresh from the server.
+func (c *applicationCard) load() {
+	call(c.env, "open application", func(ctx context.Context) (app.Card, error) {
+		return c.be.OpenApplication(ctx, c.id)
+	}, func(card app.Card, err error) {
+		if c.closed {
+			return
+		}
+		if err != nil {
+			c.showError(message(err))
+			return
+		}
+		c.showError("")
+		c.set(card)
+	})
+}
+
+func (c *applicationCard) set(card app.Card) {
+	c.loaded = true
+	c.app = card.App
+	c.renderHeader()
+	c.renderDetails()
+	c.setTransitions(card.Transitions)
+	c.renderHistory(c.be.Store().History(c.id))
+	canPost := app.CanPost(c.be.Me().Role)
+	for _, ch := range card.Channels {
+		if _, ok := c.chats[ch]; ok {
+			continue
+		}
+		p := newChatPane(c.env, c.be, c.id, ch, canPost)
+		c.chats[ch] = p
+		c.tabs.Append(container.NewTabItem(channelLabel(ch), p.content()))
+	}
+	for _, p := range c.chats {
+		p.refresh()
+	}
+}
+
+// storeChanged follows events: a new version re-reads the allowed moves,
+// new history rows and messages are shown.
+func (c *applicationCard) storeChanged() {
+	if c.closed || !c.loaded {
+		return
+	}
+	st := c.be.Store()
+	a, ok := st.Application(c.id)
+	if !ok {
+		c.showError(lang.L("card.gone"))
+		c.setTransitions(nil)
+		return
+	}
+	if a.Version != c.app.Version || a.Status != c.app.Status {
+		c.app = a
+		c.renderHeader()
+		c.renderDetails()
+		c.reloadTransitions()
+	}
+	if h := st.History(c.id); len(h) != c.histLen {
+		c.renderHistory(h)
+	}
+	for _, p := range c.chats {
+		p.refresh()
+	}
+}
+
+func (c *applicationCard) reloadTransitions() {
+	seen := c.app.Version
+	call(c.env, "transitions", func(ctx context.Context) ([]wire.Status, error) {
+		return c.be.Transitions(ctx, c.id)
+	}, func(ts []wire.Status, err error) {
+		if c.closed || c.app.Version != seen {
+			return // a later change has asked again
+		}
+		if err != nil {
+			c.showError(message(err))
+			return
+		}
+		c.setTransitions(ts)
+	})
+}
+
+func (c *applicationCard) showError(text string) {
+	c.errText.SetText(text)
+	c.errText.Hidden = text == ""
+	c.errText.Refresh()
+}
+
+func (c *applicationCard) renderHeader() {
+	c.title.SetText(c.app.Number + " · " + c.app.ObjectName)
+	text := statusLabel(c.app.Status)
+	if days, ok := c.be.DaysLeft(c.app); ok {
+		text += " · " + daysLeftText(days)
+	}
+	c.status.Text = text
+	c.status.Importance = statusImportance(c.app.Status)
+	c.status.Refresh()
+}
+
+// setTransitions shows one button for each allowed move, and nothing else.
+func (c *applicationCard) setTransitions(ts []wire.Status) {
+	c.buttons = map[wire.Status]*widget.Button{}
+	objs := make([]fyne.CanvasObject, 0, len(ts))
+	for _, to := range ts {
+		b := widget.NewButton(transitionLabel(c.app.Status, to), func() { c.ask(to) })
+		b.Importance = widget.HighImportance
+		if app.StatusTone(to) == app.ToneFailure || to == wire.StatusNeedsCorrection || to == wire.StatusRemarksIssued {
+			b.Importance = widget.WarningImportance
+		}
+		if c.busy {
+			b.Disable()
+		}
+		c.buttons[to] = b
+		objs = append(objs, b)
+	}
+	c.actions.Objects = objs
+	c.actions.Refresh()
+}
+
+func (c *applicationCard) setBusy(busy bool) {
+	c.busy = busy
+	for _, b := range c.buttons {
+		if busy {
+			b.Disable()
+		} else {
+			b.Enable()
+		}
+	}
+}
+
+// ask confirms a move; moves that need reasons ask for a comment.
+func (c *applicationCard) ask(to wire.Status) {
+	action := transitionLabel(c.app.Status, to)
+	if wire.CommentRequired(to) {
+		entry := widget.NewMultiLineEntry()
+		entry.SetMinRowsVisible(5)
+		entry.Wrapping = fyne.TextWrapWord
+		entry.SetPlaceHolder(lang.L("transition.comment_placeholder"))
+		entry.Validator = func(s string) error {
+			if strings.TrimSpace(s) == "" {
+				return errors.New(lang.L("transition.comment_required"))
+			}
+			return nil
+		}
+		d := dialog.NewForm(action, lang.L("transition.do"), lang.L("dialog.cancel"),
+			[]*widget.FormItem{widget.NewFormItem(lang.L("transition.comment"), entry)},
+			func(ok bool) {
+				if ok {
+					c.move(to, entry.Text)
+				}
+			}, c.env.win)
+		d.Resize(fyne.NewSize(560, 320))
+		c.lastAsk, c.askEntry = d, entry
+		d.Show()
+		c.env.win.Canvas().Focus(entry)
+		return
+	}
+	d := dialog.NewConfirm(action,
+		lang.L("transition.confirm", map[string]any{"Number": c.app.Number, "Status": statusLabel(to)}),
+		func(ok bool) {
+			if ok {
+				c.move(to, "")
+			}
+		}, c.env.win)
+	d.SetConfirmText(lang.L("transition.do"))
+	d.SetDismissText(lang.L("dialog.cancel"))
+	c.lastAsk, c.askEntry = d, nil
+	d.Show()
+}
+
+func (c *applicationCard) move(to wire.Status, comment string) {
+	seen := c.app.Version
+	c.setBusy(true)
+	call(c.env, "transition", func(ctx context.Context) (wire.Application, error) {
+		return c.be.Transition(ctx, c.id, seen, to, comment)
+	}, func(_ wire.Application, err error) {
+		c.setBusy(false)
+		if c.closed {
+			return
+		}
+		if err != nil {
+			c.env.showError(err)
+			if !app.IsConflict(err) {
+				return
+			}
+		}
+		// After a move, and after a conflict, show what the server holds
+		// now; the user decides again on fresh data.
+		c.load()
+	})
+}
+
+func (c *applicationCard) renderDetails() {
+	a := c.app
+	ro := func(s string) fyne.CanvasObject {
+		if strings.TrimSpace(s) == "" {
+			s = "—"
+		}
+		l := widget.NewLabel(s)
+		l.Wrapping = fyne.TextWrapWord
+		l.Selectable = true
+		return l
+	}
+	item := func(key, value string) *widget.FormItem { return widget.NewFormItem(lang.L(key), ro(value)) }
+	deadline := dateText(a.Deadline)
+	if days, ok := c.be.DaysLeft(a); ok && a.Deadline != nil {
+		deadline += " (" + daysLeftText(days) + ")"
+	}
+	var experts []string
+	for _, as := range a.Assignments {
+		name := as.Section
+		if s, ok := wire.SectionByCode(as.Section); ok {
+			name += " " + s.Short
+		}
+		line := name + " — " + as.ExpertName
+		if as.ExpertID == a.LeadExpertID && a.LeadExpertID != 0 {
+			line += " " + lang.L("card.lead")
+		}
+		experts = append(experts, line)
+	}
+	submitted, paid := "", ""
+	if a.SubmittedAt != nil {
+		submitted = timeText(*a.SubmittedAt)
+	}
+	if a.PaidAt != nil {
+		paid = timeText(*a.PaidAt)
+	}
+	form := widget.NewForm(
+		item("card.number", a.Number),
+		item("card.status", statusLabel(a.Status)),
+		item("card.object", a.ObjectName),
+		item("card.address", a.ObjectAddress),
+		item("card.works", worksLabel(a.WorksKind)),
+		item("card.expertise", expertiseLabel(a.ExpertiseKind)),
+		item("card.financing", financingLabel(a.Financing)),
+		item("card.org", strings.TrimSpace(a.OrgName+" "+innText(a.OrgINN))),
+		item("card.contact", a.ApplicantName),
+		item("card.phone", a.ApplicantPhone),
+		item("card.email", a.ApplicantEmail),
+		item("card.submitted", submitted),
+		item("card.paid", paid),
+		item("card.deadline", deadline),
+		item("card.experts", strings.Join(experts, "\n")),
+	)
+	c.details.Objects = []fyne.CanvasObject{form}
+	c.details.Refresh()
+}
+
+func innText(inn string) string {
+	if inn == "" {
+		return ""
+	}
+	return lang.L("card.inn", map[string]any{"INN": inn})
+}
+
+// renderHistory shows the status changes as a timeline, newest last.
+func (c *applicationCard) renderHistory(h []wire.StatusChange) {
+	c.histLen = len(h)
+	objs := make([]fyne.CanvasObject, 0, len(h)*2)
+	for _, ch := range h {
+		head := widget.NewLabelWithStyle(timeText(ch.At)+" · "+actorText(ch.ActorName), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		move := widget.NewLabel("«" + statusLabel(ch.From) + "» → «" + statusLabel(ch.To) + "»")
+		move.Importance = statusImportance(ch.To)
+		entry := container.NewVBox(head, move)
+		if ch.Comment != "" {
+			comment := widget.NewLabelWithStyle(ch.Comment, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+			comment.Wrapping = fyne.TextWrapWord
+			entry.Add(comment)
+		}
+		objs = append(objs, entry, widget.NewSeparator())
+	}
+	if len(objs) == 0 {
+		objs = append(objs, widget.NewLabel(lang.L("card.history_empty")))
+	}
+	c.history.Objects = objs
+	c.history.Refresh()
+}
+
+func actorText(name string) string {
+	if name == "" {
+		return lang.L("card.system")
+	}
+	return name
+}
+
+// chatPane is one chat channel of an application.
+type chatPane struct {
+	env   *env
+	be    backend
+	appID int64
+	ch    wire.Channel
+
+	list   *fyne.Container
+	scroll *container.Scroll
+	entry  *widget.Entry
+	send   *widget.Button
+	shown  int
+	root   fyne.CanvasObject
+}
+
+func newChatPane(e *env, be backend, appID int64, ch wire.Channel, canPost bool) *chatPane {
+	p := &chatPane{env: e, be: be, appID: appID, ch: ch}
+	p.list = container.NewVBox()
+	p.scroll = container.NewVScroll(p.list)
+	p.entry = widget.NewMultiLineEntry()
+	p.entry.Wrapping = fyne.TextWrapWord
+	p.entry.SetMinRowsVisible(2)
+	p.entry.SetPlaceHolder(lang.L("chat.placeholder"))
+	p.entry.OnSubmitted = func(string) { p.doSend() }
+	p.send = widget.NewButton(lang.L("chat.send"), p.doSend)
+	p.send.Importance = widget.HighImportance
+	var bottom fyne.CanvasObject
+	if canPost {
+		bottom = container.NewBorder(nil, nil, nil, p.send, p.entry)
+	}
+	p.root = container.NewBorder(nil, bottom, nil, nil, p.scroll)
+	return p
+}
+
+func (p *chatPane) content() fyne.CanvasObject { return p.root }
+
+// refresh shows messages that arrived since the last call.
+func (p *chatPane) refresh() {
+	ms := p.be.Store().Messages(p.appID, p.ch)
+	if len(ms) == p.shown {
+		return
+	}
+	objs := make([]fyne.CanvasObject, 0, len(ms))
+	for _, m := range ms {
+		head := widget.NewLabelWithStyle(m.AuthorName+" · "+timeText(m.CreatedAt), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		body := widget.NewLabel(m.Body)
+		body.Wrapping = fyne.TextWrapWord
+		body.Selectable = true
+		objs = append(objs, container.NewVBox(head, body))
+	}
+	if len(objs) == 0 {
+		objs = append(objs, widget.NewLabel(lang.L("chat.empty")))
+	}
+	p.shown = len(ms)
+	p.list.Objects = objs
+	p.list.Refresh()
+	p.scroll.ScrollToBottom()
+}
+
+func (p *chatPane) doSend() {
+	body := p.entry.Text
+	if strings.TrimSpace(body) == "" || p.send.Disabled() {
+		return
+	}
+	p.send.Disable()
+	call(p.env, "post message", func(ctx context.Context) (wire.Message, error) {
+		return p.be.PostMessage(ctx, p.appID, p.ch, body)
+	}, func(_ wire.Message, err error) {
+		p.send.Enable()
+		if err != nil {
+			p.env.showError(err)
+			return
+		}
+		p.entry.SetText("")
+	})
+}

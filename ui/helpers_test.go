@@ -1,0 +1,180 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/expertiza/expertiza/app"
+	"github.com/expertiza/expertiza/sync/wire"
+)
+
+func TestMain(m *testing.M) {
+	// The interface language follows the locale; tests pin Russian, the
+	// product's language, so goldens and labels do not depend on the
+	// machine. LC_ALL wins over LANG=C.UTF-8 set for CI.
+	os.Setenv("LC_ALL", "ru_RU.UTF-8")
+	if err := loadTranslations(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+// newTestEnv returns an env over a test window of the given size whose
+// background work runs inline, so a tap and its answer happen in one step.
+func newTestEnv(t *testing.T, size fyne.Size) *env {
+	t.Helper()
+	a := test.NewTempApp(t)
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	w.Resize(size)
+	return &env{app: a, win: w, log: slog.New(slog.DiscardHandler), ctx: context.Background(), spawn: func(f func()) { f() }}
+}
+
+// show puts content in the env's window and lays it out.
+func show(e *env, o fyne.CanvasObject, size fyne.Size) {
+	e.win.SetContent(o)
+	e.win.Resize(size)
+}
+
+// settle lays the window out again, as the real driver does on every frame
+// when a minimum size changed (the test canvas does not), so markup shows
+// what the user would see.
+func settle(w fyne.Window) { w.Content().Refresh() }
+
+type move struct {
+	id, seen int64
+	to       wire.Status
+	comment  string
+}
+
+// fakeBackend stands in for app.Workspace and the server behind it.
+type fakeBackend struct {
+	store       *app.Store
+	me          wire.User
+	days        map[int64]int
+	card        app.Card
+	opens       int
+	transitions []wire.Status
+	moves       []move
+	moveErr     error
+	posted      []string
+	markCalls   int
+}
+
+func newFakeBackend(me wire.User) *fakeBackend {
+	s := app.NewStore(slog.New(slog.DiscardHandler))
+	s.SetMe(me)
+	return &fakeBackend{store: s, me: me, days: map[int64]int{}}
+}
+
+func (f *fakeBackend) Store() *app.Store { return f.store }
+func (f *fakeBackend) Me() wire.User     { return f.me }
+func (f *fakeBackend) DaysLeft(a wire.Application) (int, bool) {
+	d, ok := f.days[a.ID]
+	return d, ok
+}
+func (f *fakeBackend) LoadApplications(context.Context) error { return nil }
+func (f *fakeBackend) OpenApplication(_ context.Context, id int64) (app.Card, error) {
+	f.opens++
+	c := f.card
+	if a, ok := f.store.Application(id); ok {
+		c.App = a
+	}
+	c.Transitions = f.transitions
+	f.store.SetHistory(id, c.History)
+	for ch, ms := range c.Messages {
+		f.store.SetMessages(id, ch, ms)
+	}
+	return c, nil
+}
+func (f *fakeBackend) Transitions(context.Context, int64) ([]wire.Status, error) {
+	return f.transitions, nil
+}
+func (f *fakeBackend) Transition(_ context.Context, id, seen int64, to wire.Status, comment string) (wire.Application, error) {
+	f.moves = append(f.moves, move{id, seen, to, comment})
+	if f.moveErr != nil {
+		return wire.Application{}, f.moveErr
+	}
+	a, _ := f.store.Application(id)
+	a.Status, a.Version = to, a.Version+1
+	f.store.UpsertApplication(a)
+	return a, nil
+}
+func (f *fakeBackend) PostMessage(_ context.Context, id int64, ch wire.Channel, body string) (wire.Message, error) {
+	f.posted = append(f.posted, body)
+	m := wire.Message{ID: int64(100 + len(f.posted)), AppID: id, Channel: ch, AuthorName: f.me.FullName, Body: body}
+	f.store.AddMessage(m)
+	return m, nil
+}
+func (f *fakeBackend) MarkNotificationsRead(context.Context) error {
+	f.markCalls++
+	var ids []int64
+	for _, n := range f.store.Notifications() {
+		ids = append(ids, n.ID)
+	}
+	f.store.MarkRead(ids)
+	return nil
+}
+
+var _ backend = (*fakeBackend)(nil)
+
+// sampleApps are three applications in different states, the newest first
+// as the Store sorts them.
+func sampleApps() []wire.Application {
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	return []wire.Application{
+		{ID: 3, Number: "ГГЭ-2026-000003", ObjectName: "Детский сад на 220 мест", OrgName: "ООО «СтройПроект»", OrgINN: "7707083893",
+			Status: wire.StatusSubmitted, Version: 2, ExpertiseKind: wire.KindProjectDocs, WorksKind: wire.WorksConstruction,
+			Financing: wire.FinancingBudget, CreatedAt: at},
+		{ID: 2, Number: "ГГЭ-2026-000002", ObjectName: "Школа на 1100 мест", OrgName: "АО «Горпроект»",
+			Status: wire.StatusInReview, Version: 7, CreatedAt: at},
+		{ID: 1, Number: "ГГЭ-2026-000001", ObjectName: "Поликлиника", OrgName: "ООО «Медстрой»",
+			Status: wire.StatusCompletedPositive, Version: 12, CreatedAt: at},
+	}
+}
+
+// containsText reports whether a label or text under o shows s.
+func containsText(o fyne.CanvasObject, s string) bool {
+	for _, x := range append([]fyne.CanvasObject{o}, test.LaidOutObjects(o)...) {
+		switch v := x.(type) {
+		case *widget.Label:
+			if v.Text == s {
+				return true
+			}
+		case *canvas.Text:
+			if v.Text == s {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// containsObject reports whether target is laid out under root.
+func containsObject(root, target fyne.CanvasObject) bool {
+	for _, x := range test.LaidOutObjects(root) {
+		if x == target {
+			return true
+		}
+	}
+	return false
+}
+
+func mustEvent(t *testing.T, kind wire.EventKind, appID int64, data any) wire.Event {
+	t.Helper()
+	b, err := json.Marshal(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wire.Event{Seq: 1, Kind: kind, AppID: appID, Data: b}
+}

@@ -1,0 +1,145 @@
+package ui
+
+import (
+	"context"
+	"image/color"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/expertiza/expertiza/app"
+	"github.com/expertiza/expertiza/sync/client"
+	"github.com/expertiza/expertiza/sync/wire"
+)
+
+// backend is what the main window uses of app.Workspace. It is an
+// interface only so that screen tests can stand in for the server.
+type backend interface {
+	Store() *app.Store
+	Me() wire.User
+	DaysLeft(wire.Application) (int, bool)
+	LoadApplications(context.Context) error
+	OpenApplication(ctx context.Context, id int64) (app.Card, error)
+	Transitions(ctx context.Context, id int64) ([]wire.Status, error)
+	Transition(ctx context.Context, id, seen int64, to wire.Status, comment string) (wire.Application, error)
+	PostMessage(ctx context.Context, id int64, ch wire.Channel, body string) (wire.Message, error)
+	MarkNotificationsRead(context.Context) error
+}
+
+var _ backend = (*app.Workspace)(nil)
+
+// mainScreen is the signed-in window: navigation on the left, the chosen
+// section in the middle, and the connection state at the top.
+type mainScreen struct {
+	env *env
+	be  backend
+
+	apps  *applicationsView
+	notes *notificationsView
+
+	navApps, navNotes *widget.Button
+	body              *fyne.Container
+	connDot           *canvas.Circle
+	connText          *widget.Label
+	userText          *widget.Label
+	unwatch           func()
+	onLogout          func()
+}
+
+func newMainScreen(e *env, be backend, onLogout func()) *mainScreen {
+	m := &mainScreen{env: e, be: be, onLogout: onLogout}
+	m.apps = newApplicationsView(e, be)
+	m.notes = newNotificationsView(e, be, func(id int64) {
+		m.showApps()
+		m.apps.open(id)
+	})
+	m.navApps = widget.NewButtonWithIcon(lang.L("nav.applications"), theme.DocumentIcon(), m.showApps)
+	m.navApps.Alignment = widget.ButtonAlignLeading
+	m.navNotes = widget.NewButtonWithIcon(lang.L("nav.notifications"), theme.MailComposeIcon(), m.showNotes)
+	m.navNotes.Alignment = widget.ButtonAlignLeading
+	m.body = container.NewStack()
+	m.connDot = canvas.NewCircle(color.Transparent)
+	m.connText = widget.NewLabel("")
+	m.userText = widget.NewLabel("")
+	m.showApps()
+	m.refresh()
+	m.unwatch = e.watch(be.Store(), m.refresh)
+	return m
+}
+
+func (m *mainScreen) content() fyne.CanvasObject {
+	dot := container.NewGridWrap(fyne.NewSize(12, 12), m.connDot)
+	logout := widget.NewButtonWithIcon(lang.L("main.logout"), theme.LogoutIcon(), m.onLogout)
+	top := container.NewHBox(
+		widget.NewLabelWithStyle(lang.L("app.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		layout.NewSpacer(),
+		container.NewCenter(dot), m.connText,
+		widget.NewSeparator(),
+		m.userText, logout,
+	)
+	nav := container.NewVBox(m.navApps, m.navNotes)
+	return container.NewBorder(
+		container.NewVBox(top, widget.NewSeparator()), nil,
+		container.NewHBox(nav, widget.NewSeparator()), nil,
+		m.body,
+	)
+}
+
+func (m *mainScreen) close() {
+	if m.unwatch != nil {
+		m.unwatch()
+	}
+	m.apps.close()
+	m.notes.close()
+}
+
+func (m *mainScreen) showApps() {
+	m.body.Objects = []fyne.CanvasObject{m.apps.content()}
+	m.body.Refresh()
+	m.navApps.Importance, m.navNotes.Importance = widget.HighImportance, widget.LowImportance
+	m.navApps.Refresh()
+	m.navNotes.Refresh()
+}
+
+func (m *mainScreen) showNotes() {
+	m.body.Objects = []fyne.CanvasObject{m.notes.content()}
+	m.body.Refresh()
+	m.navApps.Importance, m.navNotes.Importance = widget.LowImportance, widget.HighImportance
+	m.navApps.Refresh()
+	m.navNotes.Refresh()
+}
+
+// refresh shows the connection state, the user and the unread count.
+func (m *mainScreen) refresh() {
+	st := m.be.Store()
+	state, _ := st.Connection()
+	m.connText.SetText(connectionLabel(state))
+	m.connDot.FillColor = connectionColour(state)
+	m.connDot.Refresh()
+	me := m.be.Me()
+	m.userText.SetText(lang.L("main.user", map[string]any{"Name": me.FullName, "Role": roleLabel(me.Role)}))
+	text := lang.L("nav.notifications")
+	if n := st.Unread(); n > 0 {
+		text = lang.L("nav.notifications_unread", map[string]any{"Count": n})
+	}
+	m.navNotes.SetText(text)
+}
+
+func connectionColour(s client.State) color.Color {
+	th := fyne.CurrentApp().Settings().Theme()
+	v := fyne.CurrentApp().Settings().ThemeVariant()
+	switch s {
+	case client.StateOnline:
+		return th.Color(theme.ColorNameSuccess, v)
+	case client.StateConnecting:
+		return th.Color(theme.ColorNameWarning, v)
+	case client.StateOffline:
+		return th.Color(theme.ColorNameError, v)
+	}
+	return th.Color(theme.ColorNameDisabled, v)
+}
