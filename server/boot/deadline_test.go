@@ -17,7 +17,7 @@ type clock struct {
 	now time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
 
 // TestDeadlineReminders: as the completeness deadline approaches and
@@ -74,7 +74,7 @@ func TestDeadlineReminders(t *testing.T) {
 		{time.Date(2026, 12, 29, 9, 0, 0, 0, msk), 1, 1},
 		{time.Date(2026, 12, 29, 18, 0, 0, 0, msk), 1, 1}, // same threshold: not again
 		{time.Date(2026, 12, 30, 9, 0, 0, 0, msk), 0, 2},
-		{time.Date(2027, 1, 5, 9, 0, 0, 0, msk), -1, 3}, // holidays: still the first day overdue
+		{time.Date(2027, 1, 5, 9, 0, 0, 0, msk), -1, 3},  // holidays: still the first day overdue
 		{time.Date(2027, 1, 13, 9, 0, 0, 0, msk), -3, 3}, // 11, 12 and 13 January 2027 are working days
 	}
 	for _, st := range steps {

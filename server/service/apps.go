@@ -18,7 +18,8 @@ func itoa(id int64) string { return strconv.FormatInt(id, 10) }
 func (s *Service) canSee(ctx context.Context, q store.Q, p *Principal, a *store.AppRow) (bool, error) {
 	switch p.Role {
 	case wire.RoleManager, wire.RoleAdmin:
-		return true, nil
+		// A draft is the applicant's own until submitted.
+		return a.Status != wire.StatusDraft, nil
 	case wire.RoleApplicant:
 		return p.Member(a.OrgID), nil
 	case wire.RoleExpert:
@@ -110,6 +111,8 @@ func (s *Service) ListApplications(ctx context.Context, p *Principal, f ListFilt
 		sf.OrgIDs = append([]int64{}, p.OrgIDs...) // never nil: no orgs sees nothing
 	case wire.RoleExpert:
 		sf.ExpertID = p.UserID
+	default:
+		sf.ExcludeDrafts = true
 	}
 	rows, err := s.st.Read().ListApplications(ctx, sf)
 	if err != nil {
@@ -233,7 +236,8 @@ func (s *Service) emitApp(ctx context.Context, tx *store.Tx, id int64, extraExpe
 		}
 	}
 	out := s.present(a)
-	tx.Emit(store.EventRow{Kind: wire.EventApplication, AppID: id, OrgID: a.OrgID, ExpertIDs: experts, Payload: mustJSON(out)})
+	tx.Emit(store.EventRow{Kind: wire.EventApplication, AppID: id, OrgID: a.OrgID, ExpertIDs: experts,
+		OrgOnly: a.Status == wire.StatusDraft, Payload: mustJSON(out)})
 	return out, nil
 }
 
@@ -283,7 +287,7 @@ func (s *Service) DeleteDraft(ctx context.Context, p *Principal, id, version int
 			return struct{}{}, err
 		}
 		tx.Audit(store.AuditEntry{ActorID: p.UserID, ActorLogin: p.Login, IP: p.IP, Action: "application_delete", ObjectType: "application", ObjectID: itoa(id)})
-		tx.Emit(store.EventRow{Kind: wire.EventApplicationGone, AppID: id, OrgID: a.OrgID, Payload: mustJSON(map[string]int64{"id": id})})
+		tx.Emit(store.EventRow{Kind: wire.EventApplicationGone, AppID: id, OrgID: a.OrgID, OrgOnly: true, Payload: mustJSON(map[string]int64{"id": id})})
 		return struct{}{}, nil
 	})
 	return err

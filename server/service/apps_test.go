@@ -459,6 +459,14 @@ func TestVisibility(t *testing.T) {
 		}
 	}
 
+	// A draft is visible to its organisation only.
+	for _, who := range []*actor{appA, mgr, admin, lead} {
+		wantCode(t, calls[0].do(who.P, b.ID), wire.CodeNotFound)
+	}
+	if err := calls[0].do(appB.P, b.ID); err != nil {
+		t.Fatalf("the applicant reading their own draft: %v", err)
+	}
+
 	// The staff channel: not for applicants, even of the organisation.
 	for _, c := range []call{
 		func(p *service.Principal, id int64) error {
@@ -491,7 +499,8 @@ func TestVisibility(t *testing.T) {
 	}{
 		{appA, []int64{a.ID}}, {colleague, []int64{a.ID}}, {appB, []int64{b.ID}},
 		{lead, []int64{a.ID}}, {section, []int64{a.ID}}, {stranger, nil},
-		{mgr, []int64{a.ID, b.ID}}, {admin, []int64{a.ID, b.ID}},
+		// A draft is its organisation's alone: staff neither list nor read it.
+		{mgr, []int64{a.ID}}, {admin, []int64{a.ID}},
 	} {
 		list, err := e.svc.ListApplications(ctx, tc.who.P, service.ListFilter{})
 		if err != nil {

@@ -227,7 +227,7 @@ func mustJSON(v any) json.RawMessage {
 }
 
 func errNotFound(what string) error {
-	return wire.E(wire.CodeNotFound, "", what+" не найдено или недоступно", "Not found or not accessible: "+what)
+	return wire.E(wire.CodeNotFound, "", "Не найдено или недоступно: "+what, "Not found or not accessible: "+what)
 }
 
 func errForbidden(ru, en string) error { return wire.E(wire.CodeForbidden, "", ru, en) }

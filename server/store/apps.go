@@ -127,11 +127,13 @@ func (t *Tx) ApplicationForUpdate(ctx context.Context, id int64) (*AppRow, error
 type AppFilter struct {
 	OrgIDs   []int64 // applicants: only these organisations
 	ExpertID int64   // experts: only applications assigned to them
-	Statuses []wire.Status
-	Kind     wire.ExpertiseKind
-	Query    string // number, object name or INN, case-insensitive
-	From, To *time.Time
-	Limit    int
+	// ExcludeDrafts hides drafts (staff do not see them until submitted).
+	ExcludeDrafts bool
+	Statuses      []wire.Status
+	Kind          wire.ExpertiseKind
+	Query         string // number, object name or INN, case-insensitive
+	From, To      *time.Time
+	Limit         int
 }
 
 // ListApplications lists visible applications, newest first.
@@ -142,6 +144,9 @@ func (q Q) ListApplications(ctx context.Context, f AppFilter) ([]*AppRow, error)
 	where = append(where, "a.deleted_at IS NULL")
 	if f.OrgIDs != nil {
 		where = append(where, "a.org_id = ANY("+arg(f.OrgIDs)+")")
+	}
+	if f.ExcludeDrafts {
+		where = append(where, "a.status <> 'draft'")
 	}
 	if f.ExpertID != 0 {
 		p := arg(f.ExpertID)

@@ -22,6 +22,7 @@ type EventRow struct {
 	OrgID     int64   // applicants of this organisation see it (unless StaffOnly)
 	ExpertIDs []int64 // these experts see it
 	StaffOnly bool
+	OrgOnly   bool  // a draft: only the organisation's applicants see it
 	UserID    int64 // when set, only this user sees it
 	Payload   json.RawMessage
 }
@@ -52,12 +53,12 @@ func (t *Tx) flushEvents(ctx context.Context) (int64, error) {
 			e.ExpertIDs = []int64{}
 		}
 		batch = append(batch, []any{e.Seq, t.now, string(e.Kind), nullID(e.AppID), nullID(e.OrgID),
-			e.ExpertIDs, e.StaffOnly, nullID(e.UserID), []byte(e.Payload)})
+			e.ExpertIDs, e.StaffOnly, e.OrgOnly, nullID(e.UserID), []byte(e.Payload)})
 	}
 	for _, row := range batch {
 		if _, err := t.q.Exec(ctx, `INSERT INTO change_log
-			(seq, at, kind, app_id, org_id, expert_ids, staff_only, user_id, payload)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`, row...); err != nil {
+			(seq, at, kind, app_id, org_id, expert_ids, staff_only, org_only, user_id, payload)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`, row...); err != nil {
 			return 0, fmt.Errorf("append change log: %w", err)
 		}
 	}
@@ -70,7 +71,7 @@ func (t *Tx) flushEvents(ctx context.Context) (int64, error) {
 // ChangesAfter reads up to limit change-log rows with seq > after, in order.
 func (q Q) ChangesAfter(ctx context.Context, after int64, limit int) ([]EventRow, error) {
 	rows, err := q.q.Query(ctx, `SELECT seq, at, kind, coalesce(app_id,0), coalesce(org_id,0),
-		expert_ids, staff_only, coalesce(user_id,0), payload
+		expert_ids, staff_only, org_only, coalesce(user_id,0), payload
 		FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read changes after %d: %w", after, err)
@@ -81,7 +82,7 @@ func (q Q) ChangesAfter(ctx context.Context, after int64, limit int) ([]EventRow
 		var e EventRow
 		var kind string
 		var payload []byte
-		if err := rows.Scan(&e.Seq, &e.At, &kind, &e.AppID, &e.OrgID, &e.ExpertIDs, &e.StaffOnly, &e.UserID, &payload); err != nil {
+		if err := rows.Scan(&e.Seq, &e.At, &kind, &e.AppID, &e.OrgID, &e.ExpertIDs, &e.StaffOnly, &e.OrgOnly, &e.UserID, &payload); err != nil {
 			return nil, fmt.Errorf("scan change: %w", err)
 		}
 		e.Kind = wire.EventKind(kind)

@@ -210,6 +210,7 @@ CREATE TABLE change_log (
     org_id      bigint,
     expert_ids  bigint[] NOT NULL DEFAULT '{}',
     staff_only  boolean NOT NULL DEFAULT false,
+    org_only    boolean NOT NULL DEFAULT false, -- drafts: the organisation alone
     user_id     bigint,
     payload     jsonb NOT NULL
 );
