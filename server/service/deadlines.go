@@ -81,7 +81,12 @@ func pickThreshold(left int) (int, bool) {
 	return 0, false
 }
 
-// RunReminders checks deadlines every interval until ctx ends.
+// IdempotencyRetention is how long a command's outcome is kept for retries;
+// a client's outbox retries far sooner.
+const IdempotencyRetention = 7 * 24 * time.Hour
+
+// RunReminders checks deadlines, and drops expired idempotency keys, every
+// interval until ctx ends.
 func (s *Service) RunReminders(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -90,6 +95,9 @@ func (s *Service) RunReminders(ctx context.Context, every time.Duration) {
 			s.log.Warn("deadline reminders failed", "err", err)
 		} else if n > 0 {
 			s.log.Info("deadline reminders sent", slog.Int("count", n))
+		}
+		if _, err := s.st.Read().PruneIdempotencyKeys(ctx, s.now().Add(-IdempotencyRetention)); err != nil && ctx.Err() == nil {
+			s.log.Warn("pruning idempotency keys failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():
