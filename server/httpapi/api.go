@@ -450,14 +450,33 @@ func (a *API) run(w http.ResponseWriter, r *http.Request, p *service.Principal, 
 	if err := h(w, r); err != nil {
 		var rep *service.ReplayedError
 		if errors.As(err, &rep) {
-			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Idempotent-Replayed", "true")
-			w.WriteHeader(http.StatusOK)
+			status := replayStatus(r)
+			if status == http.StatusNoContent {
+				w.WriteHeader(status)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(status)
 			w.Write(rep.Body)
 			return
 		}
 		a.fail(w, r, err)
 	}
+}
+
+// replayStatus is the status the original answer of a route had, so a
+// retried command gets exactly what the first attempt got.
+func replayStatus(r *http.Request) int {
+	switch {
+	case strings.HasPrefix(r.Pattern, "DELETE "), r.Pattern == "POST "+wire.APIPrefix+"/auth/logout",
+		r.Pattern == "POST "+wire.APIPrefix+"/auth/password", strings.HasSuffix(r.Pattern, "/disable"):
+		return http.StatusNoContent
+	case r.Pattern == "POST "+wire.APIPrefix+"/applications", r.Pattern == "POST "+wire.APIPrefix+"/applications/{id}/messages",
+		r.Pattern == "POST "+wire.APIPrefix+"/auth/register":
+		return http.StatusCreated
+	}
+	return http.StatusOK
 }
 
 // fail answers an error and logs it once, here at the boundary: server

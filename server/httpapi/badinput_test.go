@@ -112,7 +112,7 @@ func TestIdempotencyOverHTTP(t *testing.T) {
 	key := map[string]string{wire.HeaderIdempotencyKey: "retry-1"}
 	st1, _, _, raw1 := post(t, url, app.C.Token(), body, key)
 	st2, h2, _, raw2 := post(t, url, app.C.Token(), body, key)
-	if st1 != 201 || st2 != 200 || h2.Get("Idempotent-Replayed") != "true" || !bytes.Equal(bytes.TrimSpace(raw1), bytes.TrimSpace(raw2)) {
+	if st1 != 201 || st2 != 201 || h2.Get("Idempotent-Replayed") != "true" || !bytes.Equal(bytes.TrimSpace(raw1), bytes.TrimSpace(raw2)) {
 		t.Fatalf("first %d %s; retry %d %s", st1, raw1, st2, raw2)
 	}
 	other := bytes.Replace(body, []byte("Дом"), []byte("Школа"), 1)
