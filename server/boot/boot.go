@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -89,6 +90,9 @@ type Server struct {
 	hubErr chan error
 	log    *slog.Logger
 	tls    bool
+
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // URL is the base address clients use.
@@ -187,10 +191,13 @@ func (s *Server) Wait() error { return <-s.done }
 
 // Shutdown stops accepting requests, closes WebSockets with a reconnect
 // code, waits for requests in flight, and closes the pool.
+// It may be called more than once.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.cancel() // the hub closes every socket with CloseReconnect
-	<-s.hubErr
-	err := s.http.Shutdown(ctx)
-	s.Pool.Close()
-	return err
+	s.stopOnce.Do(func() {
+		s.cancel() // the hub closes every socket with CloseReconnect
+		<-s.hubErr
+		s.stopErr = s.http.Shutdown(ctx)
+		s.Pool.Close()
+	})
+	return s.stopErr
 }

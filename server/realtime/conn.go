@@ -160,6 +160,11 @@ func (c *Conn) closeLocked(code int, reason string) {
 	}
 	c.closed, c.closeCode, c.closeMsg = true, code, reason
 	close(c.done)
+	if code == wire.CloseReconnect {
+		// A writer stuck on a client that stopped reading would otherwise
+		// hold the connection until its write deadline: cut it now.
+		_ = c.ws.NetConn().SetWriteDeadline(time.Now())
+	}
 }
 
 // writeLoop is the only writer of the socket: replay, then live events,

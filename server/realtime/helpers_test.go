@@ -44,6 +44,7 @@ type proxy struct {
 
 	mu       sync.Mutex
 	target   string
+	down     bool // refuse connections (close them at once)
 	conns    map[net.Conn]struct{}
 	accepted int
 }
@@ -71,6 +72,16 @@ func (p *proxy) SetTarget(addr string) {
 	p.mu.Unlock()
 }
 
+// SetDown cuts every connection and refuses new ones until SetDown(false).
+func (p *proxy) SetDown(down bool) {
+	p.mu.Lock()
+	p.down = down
+	p.mu.Unlock()
+	if down {
+		p.Cut()
+	}
+}
+
 // Accepted counts the client connections accepted so far.
 func (p *proxy) Accepted() int {
 	p.mu.Lock()
@@ -89,6 +100,7 @@ func (p *proxy) Cut() {
 	for _, c := range conns {
 		c.Close()
 	}
+	p.untrack(conns...)
 }
 
 func (p *proxy) serve() {
@@ -99,18 +111,18 @@ func (p *proxy) serve() {
 		}
 		p.mu.Lock()
 		p.accepted++
+		down := p.down
+		if !down {
+			p.conns[in] = struct{}{} // a Cut from now on closes it
+		}
 		target := p.target
 		p.mu.Unlock()
+		if down {
+			in.Close()
+			continue
+		}
 		go p.pipe(in, target)
 	}
-}
-
-func (p *proxy) track(cs ...net.Conn) {
-	p.mu.Lock()
-	for _, c := range cs {
-		p.conns[c] = struct{}{}
-	}
-	p.mu.Unlock()
 }
 
 func (p *proxy) untrack(cs ...net.Conn) {
@@ -122,14 +134,23 @@ func (p *proxy) untrack(cs ...net.Conn) {
 }
 
 func (p *proxy) pipe(in net.Conn, target string) {
-	p.track(in)
 	out, err := net.Dial("tcp", target)
 	if err != nil {
 		in.Close()
 		p.untrack(in)
 		return
 	}
-	p.track(out)
+	p.mu.Lock()
+	_, live := p.conns[in]
+	if live {
+		p.conns[out] = struct{}{}
+	}
+	p.mu.Unlock()
+	if !live { // cut while dialling
+		in.Close()
+		out.Close()
+		return
+	}
 	var once sync.Once
 	closeBoth := func() { once.Do(func() { in.Close(); out.Close(); p.untrack(in, out) }) }
 	go func() { _, _ = io.Copy(out, in); closeBoth() }()

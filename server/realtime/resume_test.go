@@ -35,10 +35,7 @@ func TestResumeAcrossNetworkCuts(t *testing.T) {
 
 	const total = 200
 	cutAt := map[int]bool{20: true, 55: true, 90: true, 130: true, 170: true}
-	var (
-		mu   sync.Mutex
-		sent []int64
-	)
+	var sent []int64
 	cuts := 0
 	for i := range total {
 		if cutAt[i] {
@@ -58,9 +55,7 @@ func TestResumeAcrossNetworkCuts(t *testing.T) {
 		if err != nil {
 			t.Fatalf("message %d: %v", i, err)
 		}
-		mu.Lock()
 		sent = append(sent, m.ID)
-		mu.Unlock()
 	}
 	// The writer's link was cut too: some commands went out twice.
 	if httpLink.Accepted() < 2 {
@@ -122,7 +117,7 @@ func TestLiveSubscriptionMissesNothingAfterWelcome(t *testing.T) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
-	for w := range 4 {
+	for w := range 6 {
 		wg.Go(func() {
 			for i := 0; ; i++ {
 				select {
@@ -144,7 +139,7 @@ func TestLiveSubscriptionMissesNothingAfterWelcome(t *testing.T) {
 	}
 	var subs []*sub
 	const markerBody = "последнее"
-	for range 40 {
+	for range 100 {
 		ws := dialRaw(t, s)
 		sendHello(t, ws, reader.C.Token(), nil)
 		f := mustFrame(t, ws)
@@ -227,7 +222,6 @@ func TestLiveSubscriptionMissesNothingAfterWelcome(t *testing.T) {
 // tells what "exactly" is.
 func TestReplayFromSavedPosition(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	s := testenv.Start(t, testenv.Config())
 	owner := testenv.Applicant(t, s)
 	reader := testenv.Member(t, s, owner)
@@ -316,7 +310,6 @@ func TestReplayFromSavedPosition(t *testing.T) {
 	if second.St.Gaps() != 0 {
 		t.Fatalf("gaps: %d", second.St.Gaps())
 	}
-	_ = ctx
 }
 
 // TestResyncFromUnknownPosition: a client resuming from a sequence the log
@@ -341,7 +334,7 @@ func TestResyncFromUnknownPosition(t *testing.T) {
 		if rs.Type != wire.FrameResync {
 			t.Fatalf("second frame %q, want resync", rs.Type)
 		}
-		if rs.Seq <= 0 || rs.Seq >= far {
+		if rs.Seq < 0 || rs.Seq >= far {
 			t.Fatalf("resync from %d", rs.Seq)
 		}
 		var f wire.Frame
@@ -375,4 +368,87 @@ func TestResyncFromUnknownPosition(t *testing.T) {
 		}
 		checkIncreasing(t, r.TL.Events())
 	})
+}
+
+// TestReplayHandsOverToLive: a client comes back to a large backlog while
+// writers keep committing. Events committed while the server replays the
+// backlog are queued and sent after it: none lost, none repeated.
+func TestReplayHandsOverToLive(t *testing.T) {
+	t.Parallel()
+	s := testenv.Start(t, testenv.Config())
+	owner := testenv.Applicant(t, s)
+	reader := testenv.Member(t, s, owner)
+	app := newApp(t, owner, "Спортивный комплекс")
+	link := newProxy(t, s.Addr.String())
+	r := startStream(t, clientAs(reader, link.URL()), nil)
+
+	var (
+		mu   sync.Mutex
+		sent []int64
+		wg   sync.WaitGroup
+		stop = make(chan struct{})
+		errs = make(chan error, 4)
+	)
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(sent) }
+	for w := range 4 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				m, err := post(owner.C, app.ID, wire.ChannelApplicant, fmt.Sprintf("писатель %d: %d", w, i))
+				if err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				sent = append(sent, m.ID)
+				mu.Unlock()
+			}
+		})
+	}
+	for round := range 3 {
+		link.SetDown(true)
+		base := count()
+		waitUntil(t, "a backlog to build up", func() bool { return count() >= base+250 })
+		n := link.Accepted()
+		link.SetDown(false)
+		waitUntil(t, fmt.Sprintf("the stream to come back (round %d)", round), func() bool {
+			return link.Accepted() > n && r.TL.LastState() == client.StateOnline
+		})
+		target := count()
+		r.TL.WaitFor(t, hang, "the backlog", func(rec *testenv.Recorder) bool { return len(messages(t, rec.Events())) >= target })
+	}
+	close(stop)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		t.Fatal(err)
+	default:
+	}
+	total := count()
+	r.TL.WaitFor(t, hang, "every message", func(rec *testenv.Recorder) bool { return len(messages(t, rec.Events())) >= total })
+	checkIncreasing(t, r.TL.Events())
+	if r.St.Gaps() != 0 {
+		t.Fatalf("gaps: %d", r.St.Gaps())
+	}
+	got := map[int64]bool{}
+	for _, m := range messages(t, r.TL.Events()) {
+		if got[m.ID] {
+			t.Fatalf("message %d twice", m.ID)
+		}
+		got[m.ID] = true
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, id := range sent {
+		if !got[id] {
+			t.Fatalf("message %d never arrived", id)
+		}
+	}
+	if len(got) != len(sent) {
+		t.Fatalf("%d messages arrived, %d sent", len(got), len(sent))
+	}
 }

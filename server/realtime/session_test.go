@@ -48,7 +48,7 @@ func TestSessionEndClosesSockets(t *testing.T) {
 			t.Fatalf("state %v after logout, want stopped", r1.TL.LastState())
 		}
 		// The other session heard of the revocation, then keeps going.
-		app := newApp(t, other, "После выхода с другого устройства")
+		newApp(t, other, "После выхода с другого устройства")
 		r2.TL.WaitFor(t, hang, "the other session's event", func(r *testenv.Recorder) bool {
 			return len(testenv.Kinds(r.Events(), wire.EventApplication)) == 1
 		})
@@ -64,7 +64,6 @@ func TestSessionEndClosesSockets(t *testing.T) {
 				t.Fatalf("the other session's stream went %v", it.state)
 			}
 		}
-		_ = app
 	})
 
 	t.Run("disable", func(t *testing.T) {
@@ -80,14 +79,13 @@ func TestSessionEndClosesSockets(t *testing.T) {
 		wantTerminal4500(t, r1.WaitEnd(t, "the first session's stream to end"))
 		wantTerminal4500(t, r2.WaitEnd(t, "the second session's stream to end"))
 		// A colleague of the same organisation is not affected.
-		app := newApp(t, bystander, "Коллега продолжает")
+		newApp(t, bystander, "Коллега продолжает")
 		rb.TL.WaitFor(t, hang, "the colleague's event", func(r *testenv.Recorder) bool {
 			return len(testenv.Kinds(r.Events(), wire.EventApplication)) == 1
 		})
 		if rb.Ended() || len(testenv.Kinds(rb.TL.Events(), wire.EventSessionRevoked)) != 0 {
 			t.Fatalf("colleague's stream: ended %v, %s", rb.Ended(), kinds(rb.TL.Events()))
 		}
-		_ = app
 	})
 }
 
