@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/expertiza/expertiza/server/blob"
 	"github.com/expertiza/expertiza/server/httpapi"
 	"github.com/expertiza/expertiza/server/pgcluster"
 	"github.com/expertiza/expertiza/server/realtime"
@@ -74,6 +76,25 @@ type Config struct {
 	Clock func() time.Time
 	// ReminderEvery is how often deadlines are checked; default 15 minutes.
 	ReminderEvery time.Duration
+	// DataDir holds the blob folder and upload spool; empty disables files.
+	DataDir string
+	// Blobs replaces the folder blob store (S3 for several replicas).
+	Blobs blob.Store
+	// Upload tuning; zero values take the service defaults.
+	ChunkSize int
+	Quota     int64
+	UploadTTL time.Duration
+}
+
+// blobs adapts blob.Store to what the service needs.
+type blobs struct{ s blob.Store }
+
+func (b blobs) Put(ctx context.Context, r io.Reader, want string) (string, int64, error) {
+	return b.s.Put(ctx, r, want)
+}
+
+func (b blobs) Open(ctx context.Context, digest string) (io.ReadSeekCloser, int64, error) {
+	return b.s.Open(ctx, digest)
 }
 
 // Server is a running sync server.
@@ -130,6 +151,19 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	var opts []service.Option
 	if cfg.Clock != nil {
 		opts = append(opts, service.WithClock(cfg.Clock))
+	}
+	if cfg.DataDir != "" || cfg.Blobs != nil {
+		bs := cfg.Blobs
+		if bs == nil {
+			fs, err := blob.NewFS(filepath.Join(cfg.DataDir, "blobs"))
+			if err != nil {
+				pool.Close()
+				return nil, err
+			}
+			bs = fs
+		}
+		opts = append(opts, service.WithFiles(service.Files{Blobs: blobs{bs}, SpoolDir: filepath.Join(cfg.DataDir, "uploads"),
+			ChunkSize: cfg.ChunkSize, Quota: cfg.Quota, StaleTTL: cfg.UploadTTL}))
 	}
 	svc := service.New(st, cfg.Service, log, hub, opts...)
 	if err := svc.LoadCalendar(ctx); err != nil {

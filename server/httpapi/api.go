@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -246,6 +247,49 @@ func (a *API) routesSetup() {
 		return respond(w, http.StatusOK)(a.svc.ReadMarks(r.Context(), pr, id))
 	}))
 
+	// Documents: resumable uploads, versions, downloads.
+	a.handle("POST "+p+"/applications/{id}/uploads", a.withApp(func(w http.ResponseWriter, r *http.Request, pr *service.Principal, id int64) error {
+		var req wire.CreateUploadRequest
+		if err := decode(r, &req); err != nil {
+			return err
+		}
+		return respond(w, http.StatusCreated)(a.svc.CreateUpload(r.Context(), pr, id, req))
+	}))
+	a.handle("GET "+p+"/uploads/{uid}", a.authed(func(w http.ResponseWriter, r *http.Request, pr *service.Principal) error {
+		return respond(w, http.StatusOK)(a.svc.UploadStatus(r.Context(), pr, r.PathValue("uid")))
+	}))
+	a.handle("PUT "+p+"/uploads/{uid}/chunks/{idx}", a.authedRaw(func(w http.ResponseWriter, r *http.Request, pr *service.Principal) error {
+		idx, err := strconv.Atoi(r.PathValue("idx"))
+		if err != nil {
+			return wire.E(wire.CodeInvalid, "idx", "Номер части — целое число", "The chunk index is an integer")
+		}
+		return respond(w, http.StatusOK)(a.svc.PutChunk(r.Context(), pr, r.PathValue("uid"), idx, r.Body))
+	}))
+	a.handle("POST "+p+"/uploads/{uid}/finish", a.authed(func(w http.ResponseWriter, r *http.Request, pr *service.Principal) error {
+		return respond(w, http.StatusOK)(a.svc.FinishUpload(r.Context(), pr, r.PathValue("uid")))
+	}))
+	a.handle("DELETE "+p+"/uploads/{uid}", a.authed(func(w http.ResponseWriter, r *http.Request, pr *service.Principal) error {
+		if err := a.svc.CancelUpload(r.Context(), pr, r.PathValue("uid")); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}))
+	a.handle("GET "+p+"/applications/{id}/documents", a.withApp(func(w http.ResponseWriter, r *http.Request, pr *service.Principal, id int64) error {
+		return respond(w, http.StatusOK)(a.svc.Documents(r.Context(), pr, id))
+	}))
+	a.handle("GET "+p+"/applications/{id}/completeness", a.withApp(func(w http.ResponseWriter, r *http.Request, pr *service.Principal, id int64) error {
+		return respond(w, http.StatusOK)(a.svc.Completeness(r.Context(), pr, id))
+	}))
+	a.handle("GET "+p+"/versions/{id}/content", a.withApp(a.download))
+	a.handle("POST "+p+"/versions/{id}/review", a.withApp(func(w http.ResponseWriter, r *http.Request, pr *service.Principal, id int64) error {
+		var req wire.ReviewRequest
+		if err := decode(r, &req); err != nil {
+			return err
+		}
+		return respond(w, http.StatusOK)(a.svc.Review(r.Context(), pr, id, req))
+	}))
+
 	// Notifications.
 	a.handle("GET "+p+"/notifications", a.authed(func(w http.ResponseWriter, r *http.Request, pr *service.Principal) error {
 		return respond(w, http.StatusOK)(a.svc.Notifications(r.Context(), pr))
@@ -283,6 +327,23 @@ func (a *API) routesSetup() {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}))
+}
+
+// download serves a version with Range support; the SHA-256 travels in a
+// header (and the ETag) so the client verifies what it stored.
+func (a *API) download(w http.ResponseWriter, r *http.Request, pr *service.Principal, id int64) error {
+	body, ref, err := a.svc.Download(r.Context(), pr, id)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	w.Header().Set(wire.HeaderContentSHA256, ref.SHA256)
+	w.Header().Set("ETag", `"`+ref.SHA256+`"`)
+	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
+	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(ref.File))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(w, r, "", time.Time{}, body)
+	return nil
 }
 
 func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
@@ -404,17 +465,39 @@ func (a *API) limited(h handlerFunc) handlerFunc {
 
 func (a *API) authed(h authedFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok {
-			a.fail(w, r, wire.E(wire.CodeUnauthenticated, "", "Войдите в систему (нет заголовка Authorization: Bearer)", "Sign in (no Authorization: Bearer header)"))
+		if p := a.principal(w, r); p != nil {
+			a.run(w, r, p, func(w http.ResponseWriter, r *http.Request) error { return h(w, r, p) })
+		}
+	})
+}
+
+// principal authenticates the bearer token, answering the refusal itself.
+func (a *API) principal(w http.ResponseWriter, r *http.Request) *service.Principal {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		a.fail(w, r, wire.E(wire.CodeUnauthenticated, "", "Войдите в систему (нет заголовка Authorization: Bearer)", "Sign in (no Authorization: Bearer header)"))
+		return nil
+	}
+	p, err := a.svc.Authenticate(r.Context(), strings.TrimSpace(token), a.clientIP(r))
+	if err != nil {
+		a.fail(w, r, err)
+		return nil
+	}
+	return p
+}
+
+// authedRaw is authed for bodies that are not JSON (upload chunks): the
+// limit is one chunk.
+func (a *API) authedRaw(h authedFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := a.principal(w, r)
+		if p == nil {
 			return
 		}
-		p, err := a.svc.Authenticate(r.Context(), strings.TrimSpace(token), a.clientIP(r))
-		if err != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, int64(a.svc.ChunkSize())+1)
+		if err := h(w, r, p); err != nil {
 			a.fail(w, r, err)
-			return
 		}
-		a.run(w, r, p, func(w http.ResponseWriter, r *http.Request) error { return h(w, r, p) })
 	})
 }
 

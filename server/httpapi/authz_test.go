@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -97,11 +99,13 @@ type world struct {
 	actors map[string]*testenv.Actor
 	shared map[string]wire.Application
 	spare  *testenv.Actor
+	// versions holds the file uploaded to each fixture application.
+	versions map[int64]int64
 }
 
 func newWorld(t *testing.T) *world {
 	s := testenv.Start(t, testenv.Config())
-	w := &world{t: t, s: s, actors: map[string]*testenv.Actor{}, shared: map[string]wire.Application{}}
+	w := &world{t: t, s: s, actors: map[string]*testenv.Actor{}, shared: map[string]wire.Application{}, versions: map[int64]int64{}}
 	w.actors["member"] = testenv.Applicant(t, s)
 	w.actors["other"] = testenv.Applicant(t, s)
 	for _, rel := range []string{"lead", "assigned", "unassigned"} {
@@ -138,6 +142,8 @@ func (w *world) app(state string, fresh bool) wire.Application {
 		}
 	}
 	if target != wire.StatusDraft {
+		up := w.upload(a.ID, true)
+		w.versions[a.ID] = up.VersionID
 		move(m, wire.StatusSubmitted, "")
 		if a, err = mgr.C.Assign(ctx, a.ID, wire.AssignRequest{Version: a.Version, LeadExpertID: lead.ID,
 			Assignments: []wire.Assignment{{Section: "07.04", ExpertID: w.actors["assigned"].ID}}}, ""); err != nil {
@@ -164,6 +170,29 @@ func (w *world) app(state string, fresh bool) wire.Application {
 	return a
 }
 
+// upload starts (and with finish, completes) a one-chunk upload by the member.
+func (w *world) upload(appID int64, finish bool) wire.Upload {
+	t := w.t
+	t.Helper()
+	ctx := context.Background()
+	m := w.actors["member"]
+	var up wire.Upload
+	if err := m.C.Call(ctx, http.MethodPost, fmt.Sprintf("/applications/%d/uploads", appID), wire.CreateUploadRequest{Section: "07.01",
+		FileName: "ПЗ.pdf", Size: int64(len(fixtureFile)), SHA256: fixtureSum}, &up, ""); err != nil {
+		t.Fatal(err)
+	}
+	if !finish {
+		return up
+	}
+	if st := w.do(http.MethodPut, "/api/v1/uploads/"+up.ID+"/chunks/0", rawBody(fixtureFile), m.C.Token()); st != 200 {
+		t.Fatalf("fixture chunk: HTTP %d", st)
+	}
+	if err := m.C.Call(ctx, http.MethodPost, "/uploads/"+up.ID+"/finish", nil, &up, ""); err != nil {
+		t.Fatal(err)
+	}
+	return up
+}
+
 // request builds the call a relation makes for a row.
 func (w *world) request(r matrixRow, rel string) (method, path string, body any) {
 	path = r.path
@@ -173,9 +202,33 @@ func (w *world) request(r matrixRow, rel string) (method, path string, body any)
 	}
 	staffChannel := strings.Contains(query, "channel=staff")
 	mutating := r.method != http.MethodGet && strings.Contains(path, "{id}") && strings.HasPrefix(path, "/api/v1/applications/") &&
-		!strings.HasSuffix(path, "/messages") && !strings.HasSuffix(path, "/read")
+		!strings.HasSuffix(path, "/messages") && !strings.HasSuffix(path, "/read") && !strings.HasSuffix(path, "/uploads")
 	me := w.actors[rel]
 	switch {
+	case strings.HasPrefix(path, "/api/v1/uploads/{uid}"):
+		a := w.app("needs_correction", false)
+		up := w.upload(a.ID, false)
+		path = strings.Replace(path, "{uid}", up.ID, 1)
+		switch {
+		case strings.HasSuffix(path, "/chunks/{idx}"):
+			path = strings.Replace(path, "{idx}", "0", 1)
+			body = rawBody(fixtureFile)
+		case strings.HasSuffix(path, "/finish"):
+			if st := w.do(http.MethodPut, "/api/v1/uploads/"+up.ID+"/chunks/0", rawBody(fixtureFile), w.actors["member"].C.Token()); st != 200 {
+				w.t.Fatalf("fixture chunk: HTTP %d", st)
+			}
+		}
+	case strings.HasPrefix(path, "/api/v1/versions/{id}"):
+		a := w.app(r.state, r.method != http.MethodGet)
+		vid := w.versions[a.ID]
+		path = strings.Replace(path, "{id}", strconv.FormatInt(vid, 10), 1)
+		if strings.HasSuffix(path, "/review") {
+			var docs []wire.Document
+			if err := w.actors["manager"].C.Call(context.Background(), http.MethodGet, fmt.Sprintf("/applications/%d/documents", a.ID), nil, &docs, ""); err != nil || len(docs) == 0 {
+				w.t.Fatalf("fixture documents: %v", err)
+			}
+			body = wire.ReviewRequest{Version: docs[0].Versions[0].Version, Status: wire.ReviewAccepted}
+		}
 	case strings.HasPrefix(path, "/api/v1/applications/{id}"):
 		a := w.app(r.state, mutating)
 		path = strings.Replace(path, "{id}", strconv.FormatInt(a.ID, 10), 1)
@@ -186,6 +239,8 @@ func (w *world) request(r matrixRow, rel string) (method, path string, body any)
 			body = wire.VerdictRequest{Version: a.Version, Verdict: wire.StatusCompletedPositive}
 		case strings.HasSuffix(path, "/extend"):
 			body = wire.ExtendRequest{Version: a.Version}
+		case strings.HasSuffix(path, "/uploads"):
+			body = wire.CreateUploadRequest{Section: "07.02", FileName: "ПЗУ.pdf", Size: 100, SHA256: fixtureSum}
 		case strings.HasSuffix(path, "/assignments"):
 			body = wire.AssignRequest{Version: a.Version, LeadExpertID: w.actors["lead"].ID}
 		case strings.HasSuffix(path, "/messages/read"):
@@ -263,9 +318,18 @@ func (w *world) request(r matrixRow, rel string) (method, path string, body any)
 	return r.method, path + query, body
 }
 
+// rawBody marks a request body sent as bytes, not JSON.
+type rawBody []byte
+
+var fixtureFile = []byte("%PDF-1.4 fixture")
+
+var fixtureSum = func() string { s := sha256.Sum256(fixtureFile); return hex.EncodeToString(s[:]) }()
+
 func (w *world) do(method, path string, body any, token string) int {
 	var rdr io.Reader
-	if body != nil {
+	if raw, ok := body.(rawBody); ok {
+		rdr = bytes.NewReader(raw)
+	} else if body != nil {
 		b, _ := json.Marshal(body)
 		rdr = bytes.NewReader(b)
 	}

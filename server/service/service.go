@@ -62,6 +62,8 @@ type Service struct {
 	pub Publisher
 	now func() time.Time
 	cal atomic.Pointer[wire.Calendar]
+	// files is nil until WithFiles: the server then refuses uploads.
+	files *Files
 }
 
 // Option adjusts a Service.

@@ -59,7 +59,7 @@ func Start(t testing.TB, cfg service.Config) *boot.Server {
 func StartOn(t testing.TB, dbURL string, cfg service.Config) *boot.Server {
 	t.Helper()
 	ctx := context.Background()
-	s, err := boot.Start(ctx, boot.Config{Listen: "127.0.0.1:0", DatabaseURL: dbURL, Service: cfg, Log: Logger(t)})
+	s, err := boot.Start(ctx, boot.Config{Listen: "127.0.0.1:0", DatabaseURL: dbURL, Service: cfg, Log: Logger(t), DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}

@@ -30,6 +30,8 @@ const (
 	EventNotificationRead EventKind = "notification.read" // Data: {"ids":[...]} (to its user only)
 	EventSessionRevoked   EventKind = "session.revoked"   // Data: {"session_id":N} (to its user only)
 	EventUser             EventKind = "user"              // Data: User (to that user only)
+	EventDocumentVersion  EventKind = "document.version"  // Data: Document with the one new or re-reviewed version
+	EventUploadProgress   EventKind = "upload.progress"   // Data: UploadProgress (to the uploader only)
 )
 
 // Event is one committed change as delivered to a client.

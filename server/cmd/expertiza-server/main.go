@@ -52,6 +52,7 @@ commands:
   seed-demo   load demo data in Russian (organisations, applications, experts)
   backup      dump the database and the blob folder
   audit verify  check the audit journal's hash chain
+  verify      re-hash every stored file and check each version has its file
   totp-code   print the current one-time code of a demo account
 
 Run "expertiza-server <command> -h" for its flags.
@@ -125,6 +126,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return errors.New(`usage: expertiza-server audit verify`)
 		}
 		return cmdAuditVerify(ctx, rest[1:], stdout, stderr)
+	case "verify":
+		return withDB(ctx, "verify", rest, stderr, nil, func(ctx context.Context, env *cliEnv) error {
+			return cmdVerify(ctx, env, stdout)
+		})
 	case "totp-code":
 		var login string
 		extra := func(fs *flag.FlagSet) { fs.StringVar(&login, "login", "", "demo login") }
@@ -175,7 +180,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	scfg := service.DefaultConfig()
 	scfg.Policy.Composition = *composition
 	srv, err := boot.Start(ctx, boot.Config{Listen: *listen, DatabaseURL: db.URL, TLSCert: *cert, TLSKey: *key,
-		TrustProxy: *trustProxy, Service: scfg, Log: log})
+		TrustProxy: *trustProxy, Service: scfg, Log: log, DataDir: c.data})
 	if err != nil {
 		return err
 	}

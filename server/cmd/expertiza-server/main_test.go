@@ -3,14 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/expertiza/expertiza/server/boot"
 	"github.com/expertiza/expertiza/server/pgtest"
 	"github.com/expertiza/expertiza/server/testenv"
+	"github.com/expertiza/expertiza/sync/wire"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -97,5 +102,57 @@ func TestEmbeddedDatabase(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(data, "postgres", "pgdata", "PG_VERSION")); err != nil {
 		t.Fatalf("embedded cluster not under --data: %v", err)
+	}
+}
+
+// TestVerifyFileStore: verify passes on an intact store and names a blob
+// whose bytes changed on disk.
+func TestVerifyFileStore(t *testing.T) {
+	ctx := context.Background()
+	db, data := pgtest.NewDB(t), t.TempDir()
+	t.Setenv(boot.EnvDatabaseURL, db)
+	s, err := boot.Start(ctx, boot.Config{Listen: "127.0.0.1:0", DatabaseURL: db, Service: testenv.Config(), Log: testenv.Logger(t), DataDir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(ctx)
+	app := testenv.Applicant(t, s)
+	obj, addr := "Дом", "Москва"
+	works, kind, fin := wire.WorksConstruction, wire.KindProjectDocs, wire.FinancingBudget
+	a, err := app.C.CreateApplication(ctx, wire.ApplicationInput{ObjectName: &obj, ObjectAddress: &addr, WorksKind: &works, ExpertiseKind: &kind, Financing: &fin}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := []byte("%PDF-1.4 a small file for the scrubber")
+	sum := sha256.Sum256(content)
+	digest := hex.EncodeToString(sum[:])
+	var up wire.Upload
+	if err := app.C.Call(ctx, http.MethodPost, "/applications/"+strconv.FormatInt(a.ID, 10)+"/uploads",
+		wire.CreateUploadRequest{Section: "07.01", FileName: "ПЗ.pdf", Size: int64(len(content)), SHA256: digest}, &up, ""); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPut, s.URL()+wire.APIPrefix+"/uploads/"+up.ID+"/chunks/0", bytes.NewReader(content))
+	req.Header.Set("Authorization", "Bearer "+app.C.Token())
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("chunk: %v %v", resp, err)
+	}
+	if err := app.C.Call(ctx, http.MethodPost, "/uploads/"+up.ID+"/finish", nil, &up, ""); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runCLI(t, "", "verify", "--data", data); err != nil || !strings.Contains(out, "1 files verified") {
+		t.Fatalf("verify of an intact store: %v\n%s", err, out)
+	}
+	path := filepath.Join(data, "blobs", digest[:2], digest[2:4], digest)
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("blob layout changed? %v", err)
+	}
+	b, _ := os.ReadFile(path)
+	b[3] ^= 0xff
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCLI(t, "", "verify", "--data", data)
+	if err == nil || !strings.Contains(out, "corrupt: "+digest) {
+		t.Fatalf("verify missed a tampered file: %v\n%s", err, out)
 	}
 }
