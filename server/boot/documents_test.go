@@ -7,9 +7,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -301,3 +304,58 @@ func TestUploadRefusals(t *testing.T) {
 }
 
 func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
+
+// TestClientUploadResumeAndTamperedDownload: the client library sends
+// chunks in parallel, is interrupted, resumes where the server stands, and
+// on download refuses bytes that no longer match their SHA-256.
+func TestClientUploadResumeAndTamperedDownload(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	s := startFiles(t, pgtest.NewDB(t), data, 0)
+	app := testenv.Applicant(t, s)
+	a := draft(t, app)
+	content, sum := randomFile(t, 20*testChunk+17)
+	path := filepath.Join(t.TempDir(), "Том 3. АР.pdf")
+	if err := os.WriteFile(path, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	up, err := app.C.StartUpload(ctx, a.ID, "07.03", "Том 3. АР", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	_, err = app.C.SendChunks(cctx, up, path, 3, func(done, total int64) {
+		if done >= 5*testChunk {
+			cancel() // the user closes the laptop lid
+		}
+	})
+	if err == nil {
+		t.Fatal("interrupted upload reported success")
+	}
+	st, err := app.C.UploadStatus(ctx, up.ID)
+	if err != nil || len(st.Received) == 0 || len(st.Received) == st.Chunks {
+		t.Fatalf("after interruption the server holds %d of %d chunks (%v)", len(st.Received), st.Chunks, err)
+	}
+	done, err := app.C.SendChunks(ctx, up, path, 3, nil)
+	if err != nil || done.State != "done" {
+		t.Fatalf("resumed upload: %+v %v", done, err)
+	}
+	var buf bytes.Buffer
+	got, err := app.C.Download(ctx, done.VersionID, &buf)
+	if err != nil || got != sum || !bytes.Equal(buf.Bytes(), content) {
+		t.Fatalf("download: %v, %d bytes", err, buf.Len())
+	}
+	// Someone alters the stored file behind the server's back.
+	blobPath := filepath.Join(data, "blobs", sum[:2], sum[2:4], sum)
+	b, err := os.ReadFile(blobPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 1
+	if err := os.WriteFile(blobPath, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.C.Download(ctx, done.VersionID, io.Discard); !errors.Is(err, client.ErrDigest) {
+		t.Fatalf("tampered download: %v, want ErrDigest", err)
+	}
+}

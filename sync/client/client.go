@@ -118,11 +118,7 @@ func (c *Client) Call(ctx context.Context, method, path string, body, out any, i
 		return fmt.Errorf("%w: read answer: %w", ErrNetwork, err)
 	}
 	if resp.StatusCode >= 400 {
-		var we wire.Error
-		if json.Unmarshal(data, &we) == nil && we.Code != "" {
-			return &we
-		}
-		return fmt.Errorf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, strings.TrimSpace(string(data)))
+		return decodeError(resp.StatusCode, data, method+" "+path)
 	}
 	if out != nil && len(data) > 0 && resp.StatusCode != http.StatusNoContent {
 		if err := json.Unmarshal(data, out); err != nil {
@@ -130,6 +126,15 @@ func (c *Client) Call(ctx context.Context, method, path string, body, out any, i
 		}
 	}
 	return nil
+}
+
+// decodeError turns an error answer into *wire.Error when it is one.
+func decodeError(status int, body []byte, what string) error {
+	var we wire.Error
+	if json.Unmarshal(body, &we) == nil && we.Code != "" {
+		return &we
+	}
+	return fmt.Errorf("%s: HTTP %d: %s", what, status, strings.TrimSpace(string(body)))
 }
 
 // --- auth ---
