@@ -109,7 +109,7 @@ func (f *FS) Put(ctx context.Context, r io.Reader, want string) (_ string, _ int
 	}
 	final := f.path(digest)
 	// A blob of another size under this name can only be damaged: replace it.
-	if info, err := os.Stat(final); err == nil && info.Size() >= 0 {
+	if info, err := os.Stat(final); err == nil && info.Size() == size {
 		return digest, size, nil
 	}
 	dir := filepath.Dir(final)

@@ -359,3 +359,42 @@ func TestClientUploadResumeAndTamperedDownload(t *testing.T) {
 		t.Fatalf("tampered download: %v, want ErrDigest", err)
 	}
 }
+
+// TestStaleUploadsRemoved: an upload untouched past its lifetime is
+// removed with its spool file; a live one stays.
+func TestStaleUploadsRemoved(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	s, err := boot.Start(ctx, boot.Config{Listen: "127.0.0.1:0", DatabaseURL: pgtest.NewDB(t), Service: testenv.Config(),
+		Log: testenv.Logger(t), DataDir: data, ChunkSize: testChunk, UploadTTL: time.Hour, ReminderEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(ctx)
+	app := testenv.Applicant(t, s)
+	a := draft(t, app)
+	_, sum := randomFile(t, 10)
+	var old, fresh wire.Upload
+	for _, up := range []*wire.Upload{&old, &fresh} {
+		if err := app.C.Call(ctx, http.MethodPost, fmt.Sprintf("/applications/%d/uploads", a.ID),
+			wire.CreateUploadRequest{Section: "07.01", FileName: "ПЗ.pdf", Size: 10, SHA256: sum}, up, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Pool.Exec(ctx, `UPDATE uploads SET updated_at = now() - interval '2 hours' WHERE id = $1`, old.ID); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.Service.CleanStaleUploads(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("removed %d stale uploads (%v), want 1", n, err)
+	}
+	if _, err := app.C.UploadStatus(ctx, old.ID); wire.ErrorCode(err) != wire.CodeNotFound {
+		t.Fatalf("stale upload still there: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(data, "uploads", old.ID+".part")); !os.IsNotExist(err) {
+		t.Fatalf("spool file of the stale upload: %v", err)
+	}
+	if _, err := app.C.UploadStatus(ctx, fresh.ID); err != nil {
+		t.Fatalf("live upload removed: %v", err)
+	}
+}

@@ -85,8 +85,8 @@ func pickThreshold(left int) (int, bool) {
 // a client's outbox retries far sooner.
 const IdempotencyRetention = 7 * 24 * time.Hour
 
-// RunReminders checks deadlines, and drops expired idempotency keys, every
-// interval until ctx ends.
+// RunReminders checks deadlines, drops expired idempotency keys and
+// removes abandoned uploads, every interval until ctx ends.
 func (s *Service) RunReminders(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -98,6 +98,11 @@ func (s *Service) RunReminders(ctx context.Context, every time.Duration) {
 		}
 		if _, err := s.st.Read().PruneIdempotencyKeys(ctx, s.now().Add(-IdempotencyRetention)); err != nil && ctx.Err() == nil {
 			s.log.Warn("pruning idempotency keys failed", "err", err)
+		}
+		if n, err := s.CleanStaleUploads(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("cleaning stale uploads failed", "err", err)
+		} else if n > 0 {
+			s.log.Info("stale uploads removed", slog.Int("count", n))
 		}
 		select {
 		case <-ctx.Done():
