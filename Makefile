@@ -13,7 +13,7 @@ export LANG ?= C.UTF-8
 # C toolchain and X11/GL headers Fyne's desktop driver is built with, and
 # Xvfb for running the client without a display.
 APT_PACKAGES := postgresql gcc libc6-dev pkg-config libgl1-mesa-dev libxcursor-dev \
-	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth
+	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth openssl libengine-gost-openssl
 
 .PHONY: run test test-fast build deps bench fuzz vet clean
 

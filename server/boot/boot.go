@@ -6,6 +6,7 @@ package boot
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +27,7 @@ import (
 	"github.com/expertiza/expertiza/server/pgcluster"
 	"github.com/expertiza/expertiza/server/realtime"
 	"github.com/expertiza/expertiza/server/service"
+	"github.com/expertiza/expertiza/server/sig"
 	"github.com/expertiza/expertiza/server/store"
 	"github.com/expertiza/expertiza/server/store/migrations"
 )
@@ -84,6 +86,17 @@ type Config struct {
 	ChunkSize int
 	Quota     int64
 	UploadTTL time.Duration
+}
+
+// signatures adapts sig.Check to the service's JSON report.
+type signatures struct{}
+
+func (signatures) Check(ctx context.Context, sigBytes []byte, doc io.Reader) (json.RawMessage, error) {
+	rep, err := sig.Check(ctx, sigBytes, doc)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(rep)
 }
 
 // blobs adapts blob.Store to what the service needs.
@@ -162,7 +175,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			}
 			bs = fs
 		}
-		opts = append(opts, service.WithFiles(service.Files{Blobs: blobs{bs}, SpoolDir: filepath.Join(cfg.DataDir, "uploads"),
+		opts = append(opts, service.WithFiles(service.Files{Blobs: blobs{bs}, SpoolDir: filepath.Join(cfg.DataDir, "uploads"), Signature: signatures{},
 			ChunkSize: cfg.ChunkSize, Quota: cfg.Quota, StaleTTL: cfg.UploadTTL}))
 	}
 	svc := service.New(st, cfg.Service, log, hub, opts...)

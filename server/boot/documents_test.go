@@ -12,7 +12,9 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -396,5 +398,74 @@ func TestStaleUploadsRemoved(t *testing.T) {
 	}
 	if _, err := app.C.UploadStatus(ctx, fresh.ID); err != nil {
 		t.Fatalf("live upload removed: %v", err)
+	}
+}
+
+// TestDetachedSignature: a .sig uploaded for a version is kept beside it
+// with the parsed report; a signature of another document says so.
+func TestDetachedSignature(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("openssl not installed: apt-get install openssl")
+	}
+	ctx := context.Background()
+	s := startFiles(t, pgtest.NewDB(t), t.TempDir(), 0)
+	app := testenv.Applicant(t, s)
+	a := draft(t, app)
+	dir := t.TempDir()
+	doc, docSum := randomFile(t, 3000)
+	other, _ := randomFile(t, 3000)
+	docPath, otherPath := filepath.Join(dir, "ПЗ.pdf"), filepath.Join(dir, "other.pdf")
+	os.WriteFile(docPath, doc, 0o600)
+	os.WriteFile(otherPath, other, 0o600)
+	run := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("openssl", args...).CombinedOutput(); err != nil {
+			t.Fatalf("openssl %v: %v\n%s", args, err, out)
+		}
+	}
+	key, cert := filepath.Join(dir, "key.pem"), filepath.Join(dir, "cert.pem")
+	run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "30", "-subj", "/CN=Иванов Иван/O=ООО Ромашка/C=RU", "-utf8")
+	good, bad := filepath.Join(dir, "good.sig"), filepath.Join(dir, "bad.sig")
+	run("cms", "-sign", "-binary", "-in", docPath, "-signer", cert, "-inkey", key, "-outform", "DER", "-md", "sha256", "-out", good)
+	run("cms", "-sign", "-binary", "-in", otherPath, "-signer", cert, "-inkey", key, "-outform", "DER", "-md", "sha256", "-out", bad)
+
+	v, err := upload(t, s, app.C, a.ID, "07.01", "ПЗ.pdf", doc, docSum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{good, bad} {
+		sigBytes, _ := os.ReadFile(p)
+		sum := sha256.Sum256(sigBytes)
+		var up wire.Upload
+		if err := app.C.Call(ctx, http.MethodPost, fmt.Sprintf("/applications/%d/uploads", a.ID), wire.CreateUploadRequest{
+			FileName: filepath.Base(p), Size: int64(len(sigBytes)), SHA256: hex.EncodeToString(sum[:]), SignsVersion: v.VersionID}, &up, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := app.C.SendChunks(ctx, up, p, 1, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	docs, err := documents(ctx, app.C, a.ID)
+	if err != nil || len(docs) != 1 || len(docs[0].Versions) != 1 || len(docs[0].Versions[0].Signatures) != 2 {
+		t.Fatalf("documents: %+v %v", docs, err)
+	}
+	verdicts := []string{}
+	for _, sg := range docs[0].Versions[0].Signatures {
+		var rep struct {
+			Signers []struct {
+				Subject string
+				Verdict string
+			}
+		}
+		if err := json.Unmarshal(sg.Report, &rep); err != nil || len(rep.Signers) != 1 {
+			t.Fatalf("report %s: %v", sg.Report, err)
+		}
+		if !strings.Contains(rep.Signers[0].Subject, "Иванов Иван") {
+			t.Errorf("signer subject %q", rep.Signers[0].Subject)
+		}
+		verdicts = append(verdicts, rep.Signers[0].Verdict)
+	}
+	if fmt.Sprint(verdicts) != "[valid digest_mismatch]" {
+		t.Fatalf("verdicts %v, want [valid digest_mismatch]", verdicts)
 	}
 }

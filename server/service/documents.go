@@ -80,6 +80,9 @@ func (s *Service) requireFiles() error {
 	return nil
 }
 
+// MaxSignatureBytes bounds a detached signature, which is read whole.
+const MaxSignatureBytes = 10 << 20
+
 // uploadStatuses are the statuses in which the applicant may add files.
 var uploadStatuses = []wire.Status{wire.StatusDraft, wire.StatusNeedsCorrection, wire.StatusInReview, wire.StatusRemarksIssued}
 
@@ -138,6 +141,10 @@ func (s *Service) CreateUpload(ctx context.Context, p *Principal, appID int64, r
 			return wire.Upload{}, wire.E(wire.CodeConflict, "status", "Файлы можно загружать в статусах «Черновик», «Требуется доработка», «Проведение экспертизы» и «Направлены замечания»; сейчас: «"+a.Status.Label()+"»",
 				"Files can be uploaded in draft, needs-correction, in-review and remarks-issued statuses; now: "+string(a.Status))
 		}
+	}
+	if r.SignsVersion != 0 && r.Size > MaxSignatureBytes {
+		return wire.Upload{}, wire.E(wire.CodeTooLarge, "size", "Файл подписи больше 10 МБ: загрузите открепленную подпись (.sig), а не подписанный документ целиком",
+			"The signature file is over 10 MB: upload the detached signature (.sig), not the signed document")
 	}
 	used, err := q.UsedBytes(ctx, p.UserID)
 	if err != nil {
