@@ -518,7 +518,11 @@ func TestOpenAPIRequestBodiesAreStrict(t *testing.T) {
 			continue
 		}
 		t.Run(o.key(), func(t *testing.T) {
-			schema := jsonPath(deref(t, doc, body), "content", "application/json", "schema")
+			content, _ := jsonPath(deref(t, doc, body), "content").(map[string]any)
+			if _, raw := content["application/octet-stream"]; raw && len(content) == 1 {
+				return // raw bytes (an upload chunk): there is no JSON to decode strictly
+			}
+			schema := jsonPath(content, "application/json", "schema")
 			if schema == nil {
 				t.Fatal("request body without an application/json schema")
 			}
@@ -586,7 +590,8 @@ func TestOpenAPIEnumsMatchWire(t *testing.T) {
 		{"EmailMode", strs(wire.EmailInstant, wire.EmailDaily, wire.EmailWeekly)},
 		{"SessionScope", []string{wire.ScopeFull, wire.ScopeEnrol}},
 		{"EventKind", strs(wire.EventApplication, wire.EventApplicationGone, wire.EventStatusChanged, wire.EventMessage,
-			wire.EventMessageRead, wire.EventNotification, wire.EventNotificationRead, wire.EventSessionRevoked, wire.EventUser)},
+			wire.EventMessageRead, wire.EventNotification, wire.EventNotificationRead, wire.EventSessionRevoked, wire.EventUser,
+			wire.EventDocumentVersion, wire.EventUploadProgress)},
 		{"FrameType", []string{wire.FrameHello, wire.FramePresence, wire.FrameTyping, wire.FrameWelcome, wire.FrameEvent,
 			wire.FrameReplayDone, wire.FrameResync, wire.FrameEphemeral, wire.FrameError}},
 	} {

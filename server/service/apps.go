@@ -50,7 +50,7 @@ func (s *Service) loadVisible(ctx context.Context, q store.Q, p *Principal, id i
 		a, err = q.Application(ctx, id)
 	}
 	if wire.ErrorCode(err) == wire.CodeNotFound {
-		return nil, errNotFound("заявление")
+		return nil, errNotFound("заявление", "application")
 	}
 	if err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func (s *Service) loadVisible(ctx context.Context, q store.Q, p *Principal, id i
 		return nil, err
 	}
 	if !ok {
-		return nil, errNotFound("заявление")
+		return nil, errNotFound("заявление", "application")
 	}
 	return a, nil
 }

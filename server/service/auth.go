@@ -340,7 +340,7 @@ func (s *Service) EndSession(ctx context.Context, p *Principal, id int64) error 
 	_, err := write(ctx, s, p, func(tx *store.Tx) (struct{}, error) {
 		sess, err := tx.SessionByID(ctx, id)
 		if err != nil || sess.UserID != p.UserID {
-			return struct{}{}, errNotFound("сеанс")
+			return struct{}{}, errNotFound("сеанс", "session")
 		}
 		return struct{}{}, s.revoke(ctx, tx, p.UserID, id, p, "session_end")
 	})

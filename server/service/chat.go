@@ -19,7 +19,7 @@ func canUseChannel(p *Principal, ch wire.Channel) error {
 		return wire.E(wire.CodeInvalid, "channel", "Канал: applicant или staff", "Channel: applicant or staff")
 	}
 	if ch == wire.ChannelStaff && !p.Role.Staff() {
-		return errNotFound("канал")
+		return errNotFound("канал", "channel")
 	}
 	return nil
 }

@@ -125,7 +125,7 @@ func (s *Service) CreateUpload(ctx context.Context, p *Principal, appID int64, r
 	case r.SignsVersion != 0:
 		ref, err := q.VersionRef(ctx, r.SignsVersion)
 		if err != nil || ref.AppID != appID {
-			return wire.Upload{}, errNotFound("версия файла")
+			return wire.Upload{}, errNotFound("версия файла", "file version")
 		}
 		r.Section, r.Name = ref.Section, ref.Name
 		fallthrough
@@ -191,7 +191,7 @@ func (s *Service) ownUpload(ctx context.Context, p *Principal, id string) (*stor
 	}
 	u, err := s.st.Read().Upload(ctx, id)
 	if err != nil || u.UserID != p.UserID {
-		return nil, errNotFound("загрузка")
+		return nil, errNotFound("загрузка", "upload")
 	}
 	return u, nil
 }
@@ -202,7 +202,20 @@ func (s *Service) UploadStatus(ctx context.Context, p *Principal, id string) (wi
 	if err != nil {
 		return wire.Upload{}, err
 	}
-	return u.Upload, nil
+	out := u.Upload
+	if out.Error != "" {
+		out.Error = uploadError(out.Error).Message
+	}
+	return out, nil
+}
+
+// uploadError decodes the refusal stored with a failed upload.
+func uploadError(stored string) *wire.Error {
+	var e wire.Error
+	if json.Unmarshal([]byte(stored), &e) != nil || e.Code == "" {
+		return wire.E(wire.CodeInvalid, "file", stored, stored)
+	}
+	return &e
 }
 
 // PutChunk writes chunk idx (exactly its expected length) and acknowledges
@@ -221,18 +234,24 @@ func (s *Service) PutChunk(ctx context.Context, p *Principal, id string, idx int
 	}
 	off := int64(idx) * int64(u.ChunkSize)
 	want := min(int64(u.ChunkSize), u.Size-off)
+	// Read the whole chunk first: a short or long body must not touch bytes
+	// already acknowledged.
+	buf := make([]byte, want+1)
+	n, err := io.ReadFull(body, buf)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return wire.Upload{}, wire.E(wire.CodeInvalid, "chunk", "Передача части прервалась — отправьте её ещё раз", "The chunk transfer broke off — send it again")
+	}
+	if int64(n) != want {
+		return wire.Upload{}, wire.E(wire.CodeInvalid, "chunk", fmt.Sprintf("Часть %d должна иметь размер %d байт, получено не меньше %d", idx, want, n),
+			fmt.Sprintf("Chunk %d must be %d bytes, got at least %d", idx, want, n))
+	}
 	f, err := os.OpenFile(s.spoolPath(id), os.O_WRONLY, 0)
 	if err != nil {
 		return wire.Upload{}, wire.E(wire.CodeConflict, "state", "Временный файл загрузки утрачен — начните загрузку заново", "The upload's spool file is gone — start the upload again")
 	}
 	defer f.Close()
-	n, err := io.Copy(io.NewOffsetWriter(f, off), io.LimitReader(body, want+1))
-	if err != nil {
-		return wire.Upload{}, wire.E(wire.CodeInvalid, "chunk", "Передача части прервалась — отправьте её ещё раз", "The chunk transfer broke off — send it again")
-	}
-	if n != want {
-		return wire.Upload{}, wire.E(wire.CodeInvalid, "chunk", fmt.Sprintf("Часть %d должна иметь размер %d байт, получено %d", idx, want, min(n, want+1)),
-			fmt.Sprintf("Chunk %d must be %d bytes, got %d", idx, want, min(n, want+1)))
+	if _, err := f.WriteAt(buf[:n], off); err != nil {
+		return wire.Upload{}, fmt.Errorf("write chunk: %w", err)
 	}
 	if err := f.Sync(); err != nil {
 		return wire.Upload{}, fmt.Errorf("sync spool: %w", err)
@@ -270,7 +289,7 @@ func (s *Service) FinishUpload(ctx context.Context, p *Principal, id string) (wi
 	case "done":
 		return u.Upload, nil
 	case "failed":
-		return u.Upload, wire.E(wire.CodeInvalid, "file", u.Error, u.Error)
+		return u.Upload, uploadError(u.Error)
 	}
 	if len(u.Received) != u.Chunks {
 		missing := u.Chunks - len(u.Received)
@@ -279,7 +298,8 @@ func (s *Service) FinishUpload(ctx context.Context, p *Principal, id string) (wi
 	}
 	path := s.spoolPath(id)
 	fail := func(e *wire.Error) (wire.Upload, error) {
-		_, _ = s.st.Tx(ctx, func(tx *store.Tx) error { return tx.FinishUpload(ctx, id, "failed", e.Message, 0) })
+		stored, _ := json.Marshal(e) // both languages, for a repeated finish
+		_, _ = s.st.Tx(ctx, func(tx *store.Tx) error { return tx.FinishUpload(ctx, id, "failed", string(stored), 0) })
 		os.Remove(path)
 		return wire.Upload{}, e
 	}
@@ -327,9 +347,14 @@ func (s *Service) FinishUpload(ctx context.Context, p *Principal, id string) (wi
 		if cur.State == "done" { // a concurrent finish won
 			return cur.Upload, nil
 		}
-		a, err := tx.Application(ctx, u.AppID)
+		a, err := tx.ApplicationForUpdate(ctx, u.AppID)
 		if err != nil {
 			return wire.Upload{}, err
+		}
+		if u.Section != wire.SectionChat && !slices.Contains(uploadStatuses, a.Status) {
+			// The application moved on while the file was uploading.
+			return wire.Upload{}, wire.E(wire.CodeConflict, "status", "Заявление перешло в статус «"+a.Status.Label()+"», в котором файлы не принимаются; загрузка сохранена — завершите её, когда статус позволит",
+				"The application moved to "+string(a.Status)+", which does not accept files; the upload is kept — finish it when the status allows")
 		}
 		var versionID int64
 		if u.SignsVersion != 0 {
@@ -492,7 +517,7 @@ func (s *Service) Download(ctx context.Context, p *Principal, versionID int64) (
 	q := s.st.Read()
 	ref, err := q.VersionRef(ctx, versionID)
 	if wire.ErrorCode(err) == wire.CodeNotFound {
-		return nil, nil, errNotFound("файл")
+		return nil, nil, errNotFound("файл", "file")
 	}
 	if err != nil {
 		return nil, nil, err
@@ -521,7 +546,7 @@ func (s *Service) Review(ctx context.Context, p *Principal, versionID int64, r w
 	return write(ctx, s, p, func(tx *store.Tx) (wire.Document, error) {
 		ref, err := tx.VersionRef(ctx, versionID)
 		if err != nil {
-			return wire.Document{}, errNotFound("файл")
+			return wire.Document{}, errNotFound("файл", "file")
 		}
 		a, err := s.loadVisible(ctx, tx.Q, p, ref.AppID, nil)
 		if err != nil {
@@ -540,7 +565,7 @@ func (s *Service) Review(ctx context.Context, p *Principal, versionID int64, r w
 		}
 		docs, err := tx.Documents(ctx, a.ID, ref.DocID)
 		if err != nil || len(docs) == 0 {
-			return wire.Document{}, errors.Join(err, errNotFound("файл"))
+			return wire.Document{}, errors.Join(err, errNotFound("файл", "file"))
 		}
 		return docs[0], nil
 	})

@@ -228,8 +228,8 @@ func mustJSON(v any) json.RawMessage {
 	return b
 }
 
-func errNotFound(what string) error {
-	return wire.E(wire.CodeNotFound, "", "Не найдено или недоступно: "+what, "Not found or not accessible: "+what)
+func errNotFound(ru, en string) error {
+	return wire.E(wire.CodeNotFound, "", "Не найдено или недоступно: "+ru, "Not found or not accessible: "+en)
 }
 
 func errForbidden(ru, en string) error { return wire.E(wire.CodeForbidden, "", ru, en) }

@@ -50,25 +50,26 @@ const (
 
 // Signer describes one signature in the file.
 type Signer struct {
-	Subject      string // signer certificate subject, RFC 4514 order; empty when the certificate is absent
-	Issuer       string
-	Serial       string // certificate serial number, upper-case hex
-	NotBefore    time.Time
-	NotAfter     time.Time
-	SigningTime  *time.Time // signingTime signed attribute, as claimed by the signer
-	DigestAlg    string     // human name, e.g. "SHA-256", "ГОСТ Р 34.11-2012 256 бит"
-	SignatureAlg string     // human name, e.g. "ECDSA (SHA-256)", "ГОСТ Р 34.10-2012 256 бит"
-	Verdict      Verdict
-	Detail       string // Russian explanation of the verdict for the user
-	DetailEN     string // the same in English, as wire.Error carries both
+	Subject      string     `json:"subject"` // signer certificate subject, RFC 4514 order; empty when the certificate is absent
+	Issuer       string     `json:"issuer"`
+	Serial       string     `json:"serial"` // certificate serial number, upper-case hex
+	NotBefore    time.Time  `json:"not_before"`
+	NotAfter     time.Time  `json:"not_after"`
+	SigningTime  *time.Time `json:"signing_time,omitempty"` // signingTime signed attribute, as claimed by the signer
+	DigestAlg    string     `json:"digest_alg"`             // human name, e.g. "SHA-256", "ГОСТ Р 34.11-2012 256 бит"
+	SignatureAlg string     `json:"signature_alg"`          // human name, e.g. "ECDSA (SHA-256)", "ГОСТ Р 34.10-2012 256 бит"
+	Verdict      Verdict    `json:"verdict"`
+	Detail       string     `json:"detail"`    // Russian explanation of the verdict for the user
+	DetailEN     string     `json:"detail_en"` // the same in English, as wire.Error carries both
 }
 
-// Report is the result of checking a signature file.
+// Report is the result of checking a signature file (stored as JSON beside
+// the version).
 type Report struct {
-	Signers []Signer
+	Signers []Signer `json:"signers"`
 	// Detached is false when the file also embeds the signed content; the
 	// check is still made against the document passed to Check.
-	Detached bool
+	Detached bool `json:"detached"`
 }
 
 // Check parses a detached CMS signature (DER, BER, PEM or bare base64, as
