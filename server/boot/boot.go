@@ -110,6 +110,16 @@ func (b blobs) Open(ctx context.Context, digest string) (io.ReadSeekCloser, int6
 	return b.s.Open(ctx, digest)
 }
 
+// fsBlobs adds the rename-into-place path of the folder store.
+type fsBlobs struct {
+	blobs
+	fs *blob.FS
+}
+
+func (b fsBlobs) Adopt(ctx context.Context, path, digest string) (int64, error) {
+	return b.fs.Adopt(ctx, path, digest)
+}
+
 // Server is a running sync server.
 type Server struct {
 	Addr    net.Addr
@@ -166,16 +176,17 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		opts = append(opts, service.WithClock(cfg.Clock))
 	}
 	if cfg.DataDir != "" || cfg.Blobs != nil {
-		bs := cfg.Blobs
-		if bs == nil {
+		var bs service.Blobs = blobs{cfg.Blobs}
+		if cfg.Blobs == nil {
 			fs, err := blob.NewFS(filepath.Join(cfg.DataDir, "blobs"))
 			if err != nil {
 				pool.Close()
 				return nil, err
 			}
-			bs = fs
+			// The spool lives beside the blobs, on the same file system.
+			bs = fsBlobs{blobs{fs}, fs}
 		}
-		opts = append(opts, service.WithFiles(service.Files{Blobs: blobs{bs}, SpoolDir: filepath.Join(cfg.DataDir, "uploads"), Signature: signatures{},
+		opts = append(opts, service.WithFiles(service.Files{Blobs: bs, SpoolDir: filepath.Join(cfg.DataDir, "uploads"), Signature: signatures{},
 			ChunkSize: cfg.ChunkSize, Quota: cfg.Quota, StaleTTL: cfg.UploadTTL}))
 	}
 	svc := service.New(st, cfg.Service, log, hub, opts...)

@@ -321,15 +321,6 @@ func (s *Service) FinishUpload(ctx context.Context, p *Principal, id string) (wi
 			return wire.Upload{}, err
 		}
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return wire.Upload{}, fmt.Errorf("open spool: %w", err)
-	}
-	_, size, err := s.files.Blobs.Put(ctx, f, u.SHA256)
-	f.Close()
-	if err != nil {
-		return wire.Upload{}, fmt.Errorf("store blob: %w", err)
-	}
 	var report json.RawMessage
 	if u.SignsVersion != 0 {
 		if report, err = s.checkSignature(ctx, path, u.SignsVersion); err != nil {
@@ -338,6 +329,10 @@ func (s *Service) FinishUpload(ctx context.Context, p *Principal, id string) (wi
 			}
 			return wire.Upload{}, err
 		}
+	}
+	size, err := s.storeBlob(ctx, path, u.SHA256)
+	if err != nil {
+		return wire.Upload{}, fmt.Errorf("store blob: %w", err)
 	}
 	out, err := write(ctx, s, nil, func(tx *store.Tx) (wire.Upload, error) {
 		cur, err := tx.UploadForUpdate(ctx, id)
@@ -392,6 +387,26 @@ func (s *Service) FinishUpload(ctx context.Context, p *Principal, id string) (wi
 	}
 	os.Remove(path)
 	return out, nil
+}
+
+// Adopter is a blob store that can take a verified file by rename.
+type Adopter interface {
+	Adopt(ctx context.Context, path, digest string) (int64, error)
+}
+
+// storeBlob moves the verified spool file into the blob store: by rename
+// when the store can (no second copy of a large file), else by copying.
+func (s *Service) storeBlob(ctx context.Context, path, digest string) (int64, error) {
+	if a, ok := s.files.Blobs.(Adopter); ok {
+		return a.Adopt(ctx, path, digest)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("open spool: %w", err)
+	}
+	defer f.Close()
+	_, size, err := s.files.Blobs.Put(ctx, f, digest)
+	return size, err
 }
 
 func (s *Service) checkSignature(ctx context.Context, sigPath string, versionID int64) (json.RawMessage, error) {
