@@ -64,10 +64,13 @@ test: deps vet
 	$(GO) build -o $(BIN)/expertiza-server ./server/cmd/expertiza-server
 	$(GO) build -tags $(TAGS) -o $(BIN)/expertiza .
 
-# Benchmarks: fan-out latency over 1,000 WebSocket clients, command
-# throughput, cross-process commit-to-delivery latency.
+# Benchmarks: fan-out latency over 1,000 WebSocket clients, cross-process
+# commit-to-delivery latency, command throughput, and a 500 MB upload
+# against curl PUT to a plain file server in the same run.
 bench: deps
-	$(GO) test -run='^$$' -bench=. -benchtime=3x -count=1 ./server/bench/
+	$(GO) test -run='^$$' -bench='Fanout|CrossServer' -benchtime=50x -count=1 ./server/bench/
+	$(GO) test -run='^$$' -bench=Commands -benchtime=2000x -count=1 ./server/bench/
+	$(GO) test -run='^$$' -bench=Upload -benchtime=2x -count=1 ./server/bench/
 
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzValidateINN -fuzztime=2m ./sync/wire
