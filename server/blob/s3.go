@@ -27,9 +27,10 @@ type S3Config struct {
 	Prefix    string // of every key, e.g. "expertiza/blobs"; may be empty
 	Region    string // optional; saves a bucket-location request when set
 
-	// PartSize is both the largest blob that Put hashes in memory and writes
-	// straight to its final key and the part size of the multipart upload of
-	// larger ones. Default 16 MiB; S3 requires at least 5 MiB.
+	// PartSize bounds the blobs that Put hashes in memory and writes straight
+	// to their final key (those smaller than it), and is the part size of the
+	// multipart upload of the others. Default 16 MiB; S3 requires 5 MiB or
+	// more. A Put holds up to two parts in memory.
 	PartSize int64
 	Logger   *slog.Logger // optional; failures to clean up temporary objects
 }
@@ -42,7 +43,7 @@ const (
 // S3 stores blobs as objects <prefix>/ab/cd/<digest> in one bucket.
 //
 // Put hashes its input while uploading, so it cannot name the final key
-// before the upload ends. A blob that fits in one part (PartSize) is read
+// before the upload ends. A blob smaller than one part (PartSize) is read
 // into memory, hashed, and written with one PUT straight to its final key,
 // or not at all when that key exists. A larger one is streamed as a
 // multipart upload to <prefix>/tmp/<random>, which S3 makes visible only
@@ -138,17 +139,17 @@ func (s *S3) Put(ctx context.Context, r io.Reader, want string) (_ string, _ int
 		return "", 0, err
 	}
 	r = contextReader{ctx, r}
-	first := make([]byte, s.partSize)
-	n, err := io.ReadFull(r, first)
-	switch err {
-	case io.EOF, io.ErrUnexpectedEOF:
-		return s.putSmall(ctx, first[:n], want)
-	case nil:
-		// The part-size buffer was filled: there is more, or exactly one part.
-		return s.putLarge(ctx, io.MultiReader(bytes.NewReader(first), r), want)
-	default:
+	// The buffer grows with the content, so a small file costs no more.
+	var first bytes.Buffer
+	n, err := first.ReadFrom(io.LimitReader(r, s.partSize))
+	if err != nil {
 		return "", 0, err
 	}
+	if n < s.partSize {
+		return s.putSmall(ctx, first.Bytes(), want)
+	}
+	// A full part: there is more, or the content is exactly one part long.
+	return s.putLarge(ctx, io.MultiReader(&first, r), want)
 }
 
 // putSmall writes a blob already in memory straight to its final key: a
@@ -257,7 +258,7 @@ func (s *S3) Open(ctx context.Context, digest string) (_ ReadSeekCloser, _ int64
 	// GetObject is lazy; Stat sends the first request, and Seek from the end
 	// (which http.ServeContent does) needs the size it learns.
 	info, err := obj.Stat()
-	if err != nil && false {
+	if err != nil {
 		obj.Close()
 		if isNoSuchKey(err) {
 			return nil, 0, fmt.Errorf("blob %s: %w", digest, ErrNotFound)
