@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/expertiza/expertiza/server/blob"
 	"github.com/expertiza/expertiza/server/boot"
 	"github.com/expertiza/expertiza/server/seed"
 	"github.com/expertiza/expertiza/server/service"
@@ -159,6 +160,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	key := fs.String("tls-key", "", "TLS private key file (PEM)")
 	trustProxy := fs.Bool("trust-proxy", false, "take the client address from X-Forwarded-For (behind a reverse proxy)")
 	composition := fs.Bool("password-composition", false, "also require letters, digits and symbols in passwords")
+	s3Endpoint := fs.String("s3-endpoint", "", "S3-compatible object storage host:port for file contents (several replicas); keys from EXPERTIZA_S3_ACCESS_KEY and EXPERTIZA_S3_SECRET_KEY")
+	s3Bucket := fs.String("s3-bucket", "expertiza", "bucket for file contents (must exist)")
+	s3TLS := fs.Bool("s3-tls", true, "use HTTPS to the object storage")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -177,10 +181,19 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 			log.Error("stopping PostgreSQL", "err", err)
 		}
 	}()
+	var blobs blob.Store
+	if *s3Endpoint != "" {
+		s3, err := blob.NewS3(ctx, blob.S3Config{Endpoint: *s3Endpoint, Bucket: *s3Bucket, UseTLS: *s3TLS, Prefix: "blobs",
+			AccessKey: os.Getenv("EXPERTIZA_S3_ACCESS_KEY"), SecretKey: os.Getenv("EXPERTIZA_S3_SECRET_KEY"), Logger: log})
+		if err != nil {
+			return fmt.Errorf("object storage: %w", err)
+		}
+		blobs = s3
+	}
 	scfg := service.DefaultConfig()
 	scfg.Policy.Composition = *composition
 	srv, err := boot.Start(ctx, boot.Config{Listen: *listen, DatabaseURL: db.URL, TLSCert: *cert, TLSKey: *key,
-		TrustProxy: *trustProxy, Service: scfg, Log: log, DataDir: c.data})
+		TrustProxy: *trustProxy, Service: scfg, Log: log, DataDir: c.data, Blobs: blobs})
 	if err != nil {
 		return err
 	}
