@@ -102,28 +102,11 @@ func unique() int64 {
 	return uniq.n
 }
 
-// validINN builds a valid 10-digit ИНН from a number.
-func validINN(n int64) string {
-	prefix := fmt.Sprintf("50%07d", n%10000000)
-	w := []int{2, 4, 10, 3, 5, 9, 4, 6, 8}
-	sum := 0
-	for i, c := range prefix {
-		sum += int(c-'0') * w[i]
-	}
-	return prefix + fmt.Sprint(sum%11%10)
-}
-
-// validOGRN builds a valid 13-digit ОГРН from a number.
-func validOGRN(n int64) string {
-	v := int64(102500000000) + n%1000000
-	return fmt.Sprintf("%d%d", v, v%11%10)
-}
-
 func registerRequest(n int64) wire.RegisterRequest {
 	return wire.RegisterRequest{
 		Login: fmt.Sprintf("applicant%d", n), Password: fmt.Sprintf("correct horse battery staple %d", n),
 		FullName: "Заявитель Тестовый", Email: fmt.Sprintf("a%d@example.ru", n),
-		Organisation: wire.OrganisationInput{Name: fmt.Sprintf("ООО «Застройщик %d»", n), INN: validINN(n), OGRN: validOGRN(n), Address: "г. Москва"},
+		Organisation: wire.OrganisationInput{Name: fmt.Sprintf("ООО «Застройщик %d»", n), INN: testenv.ValidINN(n), OGRN: testenv.ValidOGRN(n), Address: "г. Москва"},
 	}
 }
 
