@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"time"
@@ -30,6 +31,7 @@ import (
 	"github.com/expertiza/expertiza/server/sig"
 	"github.com/expertiza/expertiza/server/store"
 	"github.com/expertiza/expertiza/server/store/migrations"
+	"github.com/expertiza/expertiza/server/validate"
 )
 
 // EnvDatabaseURL selects an external PostgreSQL instead of the embedded one.
@@ -82,10 +84,40 @@ type Config struct {
 	DataDir string
 	// Blobs replaces the folder blob store (S3 for several replicas).
 	Blobs blob.Store
+	// ValidateWorker starts the guarded PDF worker process; nil re-runs this
+	// executable as `validate-worker` (the server binary's hidden command).
+	ValidateWorker validate.WorkerCmd
+	// NoValidation stores files without checking their content: only for
+	// tests of the transfer protocol itself, never for a server.
+	NoValidation bool
 	// Upload tuning; zero values take the service defaults.
 	ChunkSize int
 	Quota     int64
 	UploadTTL time.Duration
+}
+
+// validator adapts validate.Validator to the service.
+type validator struct{ v *validate.Validator }
+
+func (a validator) Check(ctx context.Context, path, name string) (service.FileCheck, error) {
+	r, err := a.v.Check(ctx, path, name)
+	if err != nil {
+		return service.FileCheck{}, err
+	}
+	return service.FileCheck{Kind: string(r.Kind), Pages: r.Pages, PageSizes: r.WirePageSizes(), Encrypted: r.Encrypted}, nil
+}
+
+// SelfWorker re-runs the current executable as the PDF worker.
+func SelfWorker() (validate.WorkerCmd, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find own executable for the PDF worker: %w", err)
+	}
+	return func(ctx context.Context) *exec.Cmd {
+		cmd := exec.CommandContext(ctx, exe, "validate-worker")
+		cmd.Env = []string{"LANG=C.UTF-8"} // the worker needs nothing of the server's environment (no secrets)
+		return cmd
+	}, nil
 }
 
 // signatures adapts sig.Check to the service's JSON report.
@@ -186,7 +218,18 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			// The spool lives beside the blobs, on the same file system.
 			bs = fsBlobs{blobs{fs}, fs}
 		}
-		opts = append(opts, service.WithFiles(service.Files{Blobs: bs, SpoolDir: filepath.Join(cfg.DataDir, "uploads"), Signature: signatures{},
+		var check service.Validator
+		if !cfg.NoValidation {
+			worker := cfg.ValidateWorker
+			if worker == nil {
+				if worker, err = SelfWorker(); err != nil {
+					pool.Close()
+					return nil, err
+				}
+			}
+			check = validator{validate.New(validate.DefaultLimits(), log, worker)}
+		}
+		opts = append(opts, service.WithFiles(service.Files{Blobs: bs, SpoolDir: filepath.Join(cfg.DataDir, "uploads"), Signature: signatures{}, Validator: check,
 			ChunkSize: cfg.ChunkSize, Quota: cfg.Quota, StaleTTL: cfg.UploadTTL}))
 	}
 	svc := service.New(st, cfg.Service, log, hub, opts...)

@@ -178,7 +178,7 @@ func (w *world) upload(appID int64, finish bool) wire.Upload {
 	m := w.actors["member"]
 	var up wire.Upload
 	if err := m.C.Call(ctx, http.MethodPost, fmt.Sprintf("/applications/%d/uploads", appID), wire.CreateUploadRequest{Section: "07.01",
-		FileName: "ПЗ.pdf", Size: int64(len(fixtureFile)), SHA256: fixtureSum}, &up, ""); err != nil {
+		FileName: "ПЗ.xml", Size: int64(len(fixtureFile)), SHA256: fixtureSum}, &up, ""); err != nil {
 		t.Fatal(err)
 	}
 	if !finish {
@@ -321,7 +321,7 @@ func (w *world) request(r matrixRow, rel string) (method, path string, body any)
 // rawBody marks a request body sent as bytes, not JSON.
 type rawBody []byte
 
-var fixtureFile = []byte("%PDF-1.4 fixture")
+var fixtureFile = []byte(`<?xml version="1.0" encoding="UTF-8"?><ПЗ>Пояснительная записка</ПЗ>`)
 
 var fixtureSum = func() string { s := sha256.Sum256(fixtureFile); return hex.EncodeToString(s[:]) }()
 

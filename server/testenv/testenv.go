@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,13 +22,28 @@ import (
 	"github.com/expertiza/expertiza/server/pgtest"
 	"github.com/expertiza/expertiza/server/service"
 	"github.com/expertiza/expertiza/server/store/migrations"
+	"github.com/expertiza/expertiza/server/validate"
 	"github.com/expertiza/expertiza/sync/client"
 	"github.com/expertiza/expertiza/sync/wire"
 )
 
+// workerEnv makes a test binary act as the PDF worker, as the server
+// binary does under its hidden validate-worker command.
+const workerEnv = "EXPERTIZA_TEST_VALIDATE_WORKER"
+
 // Main is TestMain for packages that start servers.
 func Main(m *testing.M) {
+	if os.Getenv(workerEnv) == "1" {
+		os.Exit(validate.WorkerMain())
+	}
 	pgtest.Main(m, func(ctx context.Context, url string) error { return migrations.Up(ctx, url, nil) })
+}
+
+// ValidateWorker re-runs the test binary as the PDF worker.
+func ValidateWorker(ctx context.Context) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, os.Args[0])
+	cmd.Env = []string{workerEnv + "=1", "LANG=C.UTF-8", "GORACE=atexit_sleep_ms=0"}
+	return cmd
 }
 
 // Config returns service rules with a cheap password hash (tests sign in
@@ -59,7 +75,8 @@ func Start(t testing.TB, cfg service.Config) *boot.Server {
 func StartOn(t testing.TB, dbURL string, cfg service.Config) *boot.Server {
 	t.Helper()
 	ctx := context.Background()
-	s, err := boot.Start(ctx, boot.Config{Listen: "127.0.0.1:0", DatabaseURL: dbURL, Service: cfg, Log: Logger(t), DataDir: t.TempDir()})
+	s, err := boot.Start(ctx, boot.Config{Listen: "127.0.0.1:0", DatabaseURL: dbURL, Service: cfg, Log: Logger(t), DataDir: t.TempDir(),
+		ValidateWorker: ValidateWorker})
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}

@@ -27,10 +27,16 @@ import (
 	"github.com/expertiza/expertiza/server/boot"
 	"github.com/expertiza/expertiza/server/seed"
 	"github.com/expertiza/expertiza/server/service"
+	"github.com/expertiza/expertiza/server/validate"
 	"github.com/expertiza/expertiza/sync/wire"
 )
 
 func main() {
+	// The guarded PDF worker: this same binary, started by the server for
+	// each PDF, with nothing else running in the process.
+	if len(os.Args) > 1 && os.Args[1] == "validate-worker" {
+		os.Exit(validate.WorkerMain())
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

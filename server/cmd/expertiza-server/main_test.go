@@ -111,7 +111,8 @@ func TestVerifyFileStore(t *testing.T) {
 	ctx := context.Background()
 	db, data := pgtest.NewDB(t), t.TempDir()
 	t.Setenv(boot.EnvDatabaseURL, db)
-	s, err := boot.Start(ctx, boot.Config{Listen: "127.0.0.1:0", DatabaseURL: db, Service: testenv.Config(), Log: testenv.Logger(t), DataDir: data})
+	s, err := boot.Start(ctx, boot.Config{Listen: "127.0.0.1:0", DatabaseURL: db, Service: testenv.Config(), Log: testenv.Logger(t), DataDir: data,
+		ValidateWorker: testenv.ValidateWorker})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,12 +124,12 @@ func TestVerifyFileStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	content := []byte("%PDF-1.4 a small file for the scrubber")
+	content := []byte(`<?xml version="1.0"?><note>a small file for the scrubber</note>`)
 	sum := sha256.Sum256(content)
 	digest := hex.EncodeToString(sum[:])
 	var up wire.Upload
 	if err := app.C.Call(ctx, http.MethodPost, "/applications/"+strconv.FormatInt(a.ID, 10)+"/uploads",
-		wire.CreateUploadRequest{Section: "07.01", FileName: "ПЗ.pdf", Size: int64(len(content)), SHA256: digest}, &up, ""); err != nil {
+		wire.CreateUploadRequest{Section: "07.01", FileName: "ПЗ.xml", Size: int64(len(content)), SHA256: digest}, &up, ""); err != nil {
 		t.Fatal(err)
 	}
 	req, _ := http.NewRequest(http.MethodPut, s.URL()+wire.APIPrefix+"/uploads/"+up.ID+"/chunks/0", bytes.NewReader(content))
