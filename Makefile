@@ -13,7 +13,7 @@ export LANG ?= C.UTF-8
 # C toolchain and X11/GL headers Fyne's desktop driver is built with, and
 # Xvfb for running the client without a display.
 APT_PACKAGES := postgresql gcc libc6-dev pkg-config libgl1-mesa-dev libxcursor-dev \
-	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth openssl libengine-gost-openssl
+	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth openssl libengine-gost-openssl curl poppler-utils
 
 .PHONY: run test test-fast build deps bench fuzz vet clean
 
@@ -61,18 +61,26 @@ test: deps vet
 	$(GO) test -run='^$$' -fuzz=FuzzValidateINN -fuzztime=10s ./sync/wire
 	$(GO) test -run='^$$' -fuzz=FuzzValidateOGRN -fuzztime=10s ./sync/wire
 	$(GO) test -run='^$$' -fuzz=FuzzValidateSNILS -fuzztime=10s ./sync/wire
+	$(GO) test -run='^$$' -fuzz=FuzzDetect -fuzztime=10s ./server/validate
+	$(GO) test -run='^$$' -fuzz=FuzzCheck -fuzztime=10s ./server/sig
 	$(GO) build -o $(BIN)/expertiza-server ./server/cmd/expertiza-server
 	$(GO) build -tags $(TAGS) -o $(BIN)/expertiza .
 
 # Benchmarks: fan-out latency over 1,000 WebSocket clients, cross-process
-# commit-to-delivery latency, command throughput, and a 500 MB upload
-# against curl PUT to a plain file server in the same run.
+# commit-to-delivery latency, command throughput, a 500 MB upload against
+# curl PUT to a plain file server, and validation of a 300 MB, 500-page
+# PDF against poppler's pdfinfo, each pair in the same run.
 bench: deps
 	$(GO) test -run='^$$' -bench='Fanout|CrossServer' -benchtime=50x -count=1 ./server/bench/
 	$(GO) test -run='^$$' -bench=Commands -benchtime=2000x -count=1 ./server/bench/
 	$(GO) test -run='^$$' -bench=Upload -benchtime=2x -count=1 ./server/bench/
+	$(GO) test -run='^$$' -bench=Ingest -benchtime=3x -count=1 ./server/bench/
 
 fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzDetect -fuzztime=2m ./server/validate
+	$(GO) test -run='^$$' -fuzz=FuzzCheckXML -fuzztime=2m ./server/validate
+	$(GO) test -run='^$$' -fuzz=FuzzCheckZip -fuzztime=2m ./server/validate
+	$(GO) test -run='^$$' -fuzz=FuzzCheck -fuzztime=2m ./server/sig
 	$(GO) test -run='^$$' -fuzz=FuzzValidateINN -fuzztime=2m ./sync/wire
 	$(GO) test -run='^$$' -fuzz=FuzzValidateOGRN -fuzztime=2m ./sync/wire
 	$(GO) test -run='^$$' -fuzz=FuzzValidateSNILS -fuzztime=2m ./sync/wire
