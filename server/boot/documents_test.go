@@ -475,3 +475,38 @@ func sha(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }
+
+// TestUploadProgressEvents: the uploader's other devices hear the 25, 50
+// and 75 % milestones and then the new version; another organisation
+// hears nothing.
+func TestUploadProgressEvents(t *testing.T) {
+	s := startFiles(t, pgtest.NewDB(t), t.TempDir(), 0)
+	app := testenv.Applicant(t, s)
+	other := testenv.Applicant(t, s)
+	a := draft(t, app)
+	tablet := &testenv.Actor{User: app.User, Password: app.Password, C: client.New(s.URL())}
+	tablet.Login(t)
+	_, rec := tablet.Subscribe(t, nil)
+	_, otherRec := other.Subscribe(t, nil)
+	file, sum := randomFile(t, 8*testChunk)
+	if _, err := upload(t, s, app.C, a.ID, "07.03", "АР.pdf", file, sum); err != nil {
+		t.Fatal(err)
+	}
+	rec.WaitFor(t, 5*time.Second, "the new version", func(r *testenv.Recorder) bool {
+		return len(testenv.Kinds(r.Events(), wire.EventDocumentVersion)) == 1
+	})
+	var got []int
+	for _, e := range testenv.Kinds(rec.Events(), wire.EventUploadProgress) {
+		var p wire.UploadProgress
+		if err := e.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, p.Percent)
+	}
+	if fmt.Sprint(got) != "[25 50 75]" {
+		t.Fatalf("milestones %v, want [25 50 75]", got)
+	}
+	if n := len(otherRec.Events()); n != 0 {
+		t.Fatalf("another organisation received %d events", n)
+	}
+}
