@@ -87,6 +87,9 @@ type Config struct {
 	// ValidateWorker starts the guarded PDF worker process; nil re-runs this
 	// executable as `validate-worker` (the server binary's hidden command).
 	ValidateWorker validate.WorkerCmd
+	// Limits overrides the validation limits (sizes per kind, PDF worker
+	// caps); nil takes validate.DefaultLimits.
+	Limits *validate.Limits
 	// NoValidation stores files without checking their content: only for
 	// tests of the transfer protocol itself, never for a server.
 	NoValidation bool
@@ -227,7 +230,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 					return nil, err
 				}
 			}
-			check = validator{validate.New(validate.DefaultLimits(), log, worker)}
+			lim := validate.DefaultLimits()
+			if cfg.Limits != nil {
+				lim = *cfg.Limits
+			}
+			check = validator{validate.New(lim, log, worker)}
 		}
 		opts = append(opts, service.WithFiles(service.Files{Blobs: bs, SpoolDir: filepath.Join(cfg.DataDir, "uploads"), Signature: signatures{}, Validator: check,
 			ChunkSize: cfg.ChunkSize, Quota: cfg.Quota, StaleTTL: cfg.UploadTTL}))

@@ -166,6 +166,10 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	key := fs.String("tls-key", "", "TLS private key file (PEM)")
 	trustProxy := fs.Bool("trust-proxy", false, "take the client address from X-Forwarded-For (behind a reverse proxy)")
 	composition := fs.Bool("password-composition", false, "also require letters, digits and symbols in passwords")
+	maxDoc := fs.Int64("max-doc-mb", 80, "largest documentation file (PDF, XML, spreadsheets, DOCX, signatures), MB")
+	maxScan := fs.Int64("max-scan-mb", 10, "largest scan (JPEG, PNG), MB")
+	quota := fs.Int64("quota-gb", 50, "storage quota per user, GB")
+	uploadTTL := fs.Duration("upload-ttl", 24*time.Hour, "remove uploads left unfinished this long")
 	s3Endpoint := fs.String("s3-endpoint", "", "S3-compatible object storage host:port for file contents (several replicas); keys from EXPERTIZA_S3_ACCESS_KEY and EXPERTIZA_S3_SECRET_KEY")
 	s3Bucket := fs.String("s3-bucket", "expertiza", "bucket for file contents (must exist)")
 	s3TLS := fs.Bool("s3-tls", true, "use HTTPS to the object storage")
@@ -196,10 +200,13 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		blobs = s3
 	}
+	lim := validate.DefaultLimits()
+	lim.Documentation, lim.Scan = *maxDoc<<20, *maxScan<<20
 	scfg := service.DefaultConfig()
 	scfg.Policy.Composition = *composition
 	srv, err := boot.Start(ctx, boot.Config{Listen: *listen, DatabaseURL: db.URL, TLSCert: *cert, TLSKey: *key,
-		TrustProxy: *trustProxy, Service: scfg, Log: log, DataDir: c.data, Blobs: blobs})
+		TrustProxy: *trustProxy, Service: scfg, Log: log, DataDir: c.data, Blobs: blobs,
+		Limits: &lim, Quota: *quota << 30, UploadTTL: *uploadTTL})
 	if err != nil {
 		return err
 	}
