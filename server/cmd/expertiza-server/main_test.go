@@ -5,20 +5,40 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/expertiza/expertiza/server/boot"
 	"github.com/expertiza/expertiza/server/pgtest"
 	"github.com/expertiza/expertiza/server/testenv"
+	"github.com/expertiza/expertiza/server/validate"
 	"github.com/expertiza/expertiza/sync/wire"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) {
+	switch {
+	case len(os.Args) > 1 && os.Args[1] == "validate-worker":
+		// The server re-runs its own executable as the PDF worker.
+		os.Exit(validate.WorkerMain())
+	case os.Getenv(serveEnv) != "":
+		// A server process that a test may kill.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if err := run(ctx, strings.Fields(os.Getenv(serveEnv)), os.Stdin, os.Stdout, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	testenv.Main(m)
+}
 
 func runCLI(t *testing.T, stdin string, args ...string) (string, error) {
 	t.Helper()
