@@ -244,12 +244,17 @@ func cmdAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	})
 }
 
-// cmdVerify scrubs the blob folder (every file re-hashed) and checks that
+// cmdVerify scrubs the file store, folder or S3 (every file re-hashed), and checks that
 // every version and signature recorded in the database has its file.
-func cmdVerify(ctx context.Context, env *cliEnv, stdout io.Writer) error {
-	fs, err := blob.NewFS(filepath.Join(env.data, "blobs"))
+func cmdVerify(ctx context.Context, env *cliEnv, s3 *s3Flags, stdout io.Writer) error {
+	fs, err := s3.open(ctx, env.log)
 	if err != nil {
 		return err
+	}
+	if fs == nil {
+		if fs, err = blob.NewFS(filepath.Join(env.data, "blobs")); err != nil {
+			return err
+		}
 	}
 	checked, bad, err := blob.Scrub(ctx, fs, func(digest string, err error) {
 		fmt.Fprintf(stdout, "corrupt: %s: %v\n", digest, err)

@@ -134,8 +134,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return cmdAuditVerify(ctx, rest[1:], stdout, stderr)
 	case "verify":
-		return withDB(ctx, "verify", rest, stderr, nil, func(ctx context.Context, env *cliEnv) error {
-			return cmdVerify(ctx, env, stdout)
+		var s3 s3Flags
+		return withDB(ctx, "verify", rest, stderr, s3.register, func(ctx context.Context, env *cliEnv) error {
+			return cmdVerify(ctx, env, &s3, stdout)
 		})
 	case "totp-code":
 		var login string
@@ -170,9 +171,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	maxScan := fs.Int64("max-scan-mb", 10, "largest scan (JPEG, PNG), MB")
 	quota := fs.Int64("quota-gb", 50, "storage quota per user, GB")
 	uploadTTL := fs.Duration("upload-ttl", 24*time.Hour, "remove uploads left unfinished this long")
-	s3Endpoint := fs.String("s3-endpoint", "", "S3-compatible object storage host:port for file contents (several replicas); keys from EXPERTIZA_S3_ACCESS_KEY and EXPERTIZA_S3_SECRET_KEY")
-	s3Bucket := fs.String("s3-bucket", "expertiza", "bucket for file contents (must exist)")
-	s3TLS := fs.Bool("s3-tls", true, "use HTTPS to the object storage")
+	var s3 s3Flags
+	s3.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -191,14 +191,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 			log.Error("stopping PostgreSQL", "err", err)
 		}
 	}()
-	var blobs blob.Store
-	if *s3Endpoint != "" {
-		s3, err := blob.NewS3(ctx, blob.S3Config{Endpoint: *s3Endpoint, Bucket: *s3Bucket, UseTLS: *s3TLS, Prefix: "blobs",
-			AccessKey: os.Getenv("EXPERTIZA_S3_ACCESS_KEY"), SecretKey: os.Getenv("EXPERTIZA_S3_SECRET_KEY"), Logger: log})
-		if err != nil {
-			return fmt.Errorf("object storage: %w", err)
-		}
-		blobs = s3
+	blobs, err := s3.open(ctx, log)
+	if err != nil {
+		return err
 	}
 	lim := validate.DefaultLimits()
 	lim.Documentation, lim.Scan = *maxDoc<<20, *maxScan<<20
@@ -227,4 +222,30 @@ func waitErr(s *boot.Server) <-chan error {
 	ch := make(chan error, 1)
 	go func() { ch <- s.Wait() }()
 	return ch
+}
+
+// s3Flags select S3-compatible object storage for file contents.
+type s3Flags struct {
+	endpoint, bucket string
+	tls              bool
+}
+
+func (f *s3Flags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.endpoint, "s3-endpoint", "", "S3-compatible object storage host:port for file contents (several replicas); keys from EXPERTIZA_S3_ACCESS_KEY and EXPERTIZA_S3_SECRET_KEY")
+	fs.StringVar(&f.bucket, "s3-bucket", "expertiza", "bucket for file contents (must exist)")
+	fs.BoolVar(&f.tls, "s3-tls", true, "use HTTPS to the object storage")
+}
+
+// open returns the S3 store, or nil when none was asked for (the folder
+// store under --data is used then).
+func (f *s3Flags) open(ctx context.Context, log *slog.Logger) (blob.Store, error) {
+	if f.endpoint == "" {
+		return nil, nil
+	}
+	s3, err := blob.NewS3(ctx, blob.S3Config{Endpoint: f.endpoint, Bucket: f.bucket, UseTLS: f.tls, Prefix: "blobs",
+		AccessKey: os.Getenv("EXPERTIZA_S3_ACCESS_KEY"), SecretKey: os.Getenv("EXPERTIZA_S3_SECRET_KEY"), Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("object storage: %w", err)
+	}
+	return s3, nil
 }
