@@ -35,6 +35,7 @@ type Store struct {
 	tick     uint64           // counts applied events, to order loads against events
 	history  map[int64][]wire.StatusChange
 	messages map[chatKey][]wire.Message
+	docs     map[int64][]wire.Document
 	notes    []wire.Notification // newest first
 	revoked  []int64             // sessions of this user ended elsewhere
 	state    client.State
@@ -63,6 +64,7 @@ func (s *Store) reset() {
 	s.touched = map[int64]uint64{}
 	s.history = map[int64][]wire.StatusChange{}
 	s.messages = map[chatKey][]wire.Message{}
+	s.docs = map[int64][]wire.Document{}
 	s.notes = nil
 	s.revoked = nil
 	s.state, s.stateErr, s.synced = client.StateOffline, nil, false
@@ -396,6 +398,17 @@ func (s *Store) apply(e wire.Event) (bool, error) {
 		}
 		k := chatKey{m.AppID, m.Channel}
 		s.messages[k] = mergeByID(s.messages[k], []wire.Message{m}, func(m wire.Message) int64 { return m.ID })
+	case wire.EventDocumentVersion:
+		var d wire.Document
+		if err := e.Decode(&d); err != nil {
+			return false, err
+		}
+		if d.AppID == 0 {
+			d.AppID = e.AppID
+		}
+		for _, v := range d.Versions {
+			s.mergeVersion(d.AppID, d, v)
+		}
 	case wire.EventNotification:
 		var n wire.Notification
 		if err := e.Decode(&n); err != nil {

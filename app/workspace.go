@@ -26,6 +26,8 @@ type Card struct {
 	// Channels are the chat channels the user may read, applicant first.
 	Channels []wire.Channel
 	Messages map[wire.Channel][]wire.Message
+	// Documents are the application's files with every version.
+	Documents []wire.Document
 }
 
 // Workspace holds the use cases of a signed-in user: it reads and writes
@@ -176,6 +178,10 @@ func (w *Workspace) OpenApplication(ctx context.Context, id int64) (Card, error)
 	if card.Transitions, err = c.Transitions(ctx, id); err != nil {
 		return Card{}, fmt.Errorf("transitions of application %d: %w", id, err)
 	}
+	if card.Documents, err = c.Documents(ctx, id); err != nil {
+		return Card{}, fmt.Errorf("files of application %d: %w", id, err)
+	}
+	w.store.SetDocuments(id, card.Documents)
 	for _, ch := range card.Channels {
 		ms, err := w.messages(ctx, c, id, ch)
 		if err != nil {

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -36,6 +37,8 @@ type applicationCard struct {
 	details  *fyne.Container
 	history  *fyne.Container
 	histLen  int
+	docs     *fyne.Container
+	docsSeen string // fingerprint of the files shown, to redraw only on change
 	tabs     *container.AppTabs
 	chats    map[wire.Channel]*chatPane
 	root     fyne.CanvasObject
@@ -58,8 +61,10 @@ func newApplicationCard(e *env, be backend, id int64) *applicationCard {
 	c.errText.Hide()
 	c.details = container.NewStack()
 	c.history = container.NewVBox()
+	c.docs = container.NewVBox()
 	c.tabs = container.NewAppTabs(
 		container.NewTabItem(lang.L("card.tab.details"), container.NewVScroll(c.details)),
+		documentsTab(c.docs),
 		container.NewTabItem(lang.L("card.tab.history"), container.NewVScroll(c.history)),
 	)
 	if a, ok := be.Store().Application(id); ok {
@@ -105,6 +110,7 @@ func (c *applicationCard) set(card app.Card) {
 	c.renderDetails()
 	c.setTransitions(card.Transitions)
 	c.renderHistory(c.be.Store().History(c.id))
+	c.refreshDocuments()
 	canPost := app.CanPost(c.be.Me().Role)
 	for _, ch := range card.Channels {
 		if _, ok := c.chats[ch]; ok {
@@ -141,9 +147,26 @@ func (c *applicationCard) storeChanged() {
 	if h := st.History(c.id); len(h) != c.histLen {
 		c.renderHistory(h)
 	}
+	c.refreshDocuments()
 	for _, p := range c.chats {
 		p.refresh()
 	}
+}
+
+// refreshDocuments redraws the files tab when what it shows changed.
+func (c *applicationCard) refreshDocuments() {
+	docs := c.be.Store().Documents(c.id)
+	var fp strings.Builder
+	for _, d := range docs {
+		for _, v := range d.Versions {
+			fmt.Fprintf(&fp, "%d.%d.%d;", v.ID, v.Version, len(v.Signatures))
+		}
+	}
+	if fp.String() == c.docsSeen && c.docsSeen != "" {
+		return
+	}
+	c.docsSeen = fp.String()
+	renderDocuments(c.docs, docs)
 }
 
 func (c *applicationCard) reloadTransitions() {

@@ -170,9 +170,9 @@ func TestCardChatTabs(t *testing.T) {
 		wantTabs []string
 		canPost  bool
 	}{
-		{"applicant", wire.User{ID: 20, Role: wire.RoleApplicant}, []string{"Сведения", "История", "Чат"}, true},
-		{"expert", wire.User{ID: 30, Role: wire.RoleExpert}, []string{"Сведения", "История", "Чат", "Служебный чат"}, true},
-		{"admin reads only", wire.User{ID: 40, Role: wire.RoleAdmin}, []string{"Сведения", "История", "Чат", "Служебный чат"}, false},
+		{"applicant", wire.User{ID: 20, Role: wire.RoleApplicant}, []string{"Сведения", "Документы", "История", "Чат"}, true},
+		{"expert", wire.User{ID: 30, Role: wire.RoleExpert}, []string{"Сведения", "Документы", "История", "Чат", "Служебный чат"}, true},
+		{"admin reads only", wire.User{ID: 40, Role: wire.RoleAdmin}, []string{"Сведения", "Документы", "История", "Чат", "Служебный чат"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

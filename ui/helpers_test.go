@@ -92,6 +92,7 @@ func (f *fakeBackend) OpenApplication(_ context.Context, id int64) (app.Card, er
 	}
 	c.Transitions = f.transitions
 	f.store.SetHistory(id, c.History)
+	f.store.SetDocuments(id, c.Documents)
 	for ch, ms := range c.Messages {
 		f.store.SetMessages(id, ch, ms)
 	}

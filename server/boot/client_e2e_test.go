@@ -64,6 +64,11 @@ func TestDesktopCoreAgainstServer(t *testing.T) {
 		t.Fatalf("connection state %v", st)
 	}
 
+	// Opening the card loads history, moves, chats and files.
+	card, err := ws.OpenApplication(ctx, a.ID)
+	if err != nil || card.App.ID != a.ID || card.Documents == nil || len(card.Transitions) == 0 {
+		t.Fatalf("open card: %+v %v", card, err)
+	}
 	// The applicant submits through the core, with the version it shows.
 	shown, _ := store.Application(a.ID)
 	if _, err := ws.Transition(ctx, a.ID, shown.Version, wire.StatusSubmitted, ""); err != nil {

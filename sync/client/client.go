@@ -356,3 +356,9 @@ func (c *Client) Users(ctx context.Context, role wire.Role) ([]wire.User, error)
 	var out []wire.User
 	return out, c.Call(ctx, http.MethodGet, "/users?role="+url.QueryEscape(string(role)), nil, &out, "")
 }
+
+// Documents lists an application's files with their versions.
+func (c *Client) Documents(ctx context.Context, appID int64) ([]wire.Document, error) {
+	var out []wire.Document
+	return out, c.Call(ctx, http.MethodGet, appPath(appID, "/documents"), nil, &out, "")
+}
