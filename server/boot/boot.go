@@ -110,6 +110,38 @@ func (a validator) Check(ctx context.Context, path, name string) (service.FileCh
 	return service.FileCheck{Kind: string(r.Kind), Pages: r.Pages, PageSizes: r.WirePageSizes(), Encrypted: r.Encrypted}, nil
 }
 
+// FilesOption builds the service's file storage from cfg: the blob store
+// (cfg.Blobs, else a folder under DataDir), the upload spool, validation in
+// the guarded worker, and signature checking. The CLI uses it too.
+func FilesOption(cfg Config, log *slog.Logger) (service.Option, error) {
+	var bs service.Blobs = blobs{cfg.Blobs}
+	if cfg.Blobs == nil {
+		fs, err := blob.NewFS(filepath.Join(cfg.DataDir, "blobs"))
+		if err != nil {
+			return nil, err
+		}
+		// The spool lives beside the blobs, on the same file system.
+		bs = fsBlobs{blobs{fs}, fs}
+	}
+	var check service.Validator
+	if !cfg.NoValidation {
+		worker := cfg.ValidateWorker
+		if worker == nil {
+			var err error
+			if worker, err = SelfWorker(); err != nil {
+				return nil, err
+			}
+		}
+		lim := validate.DefaultLimits()
+		if cfg.Limits != nil {
+			lim = *cfg.Limits
+		}
+		check = validator{validate.New(lim, log, worker)}
+	}
+	return service.WithFiles(service.Files{Blobs: bs, SpoolDir: filepath.Join(cfg.DataDir, "uploads"), Signature: signatures{}, Validator: check,
+		ChunkSize: cfg.ChunkSize, Quota: cfg.Quota, StaleTTL: cfg.UploadTTL}), nil
+}
+
 // SelfWorker re-runs the current executable as the PDF worker.
 func SelfWorker() (validate.WorkerCmd, error) {
 	exe, err := os.Executable()
@@ -211,33 +243,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		opts = append(opts, service.WithClock(cfg.Clock))
 	}
 	if cfg.DataDir != "" || cfg.Blobs != nil {
-		var bs service.Blobs = blobs{cfg.Blobs}
-		if cfg.Blobs == nil {
-			fs, err := blob.NewFS(filepath.Join(cfg.DataDir, "blobs"))
-			if err != nil {
-				pool.Close()
-				return nil, err
-			}
-			// The spool lives beside the blobs, on the same file system.
-			bs = fsBlobs{blobs{fs}, fs}
+		files, err := FilesOption(cfg, log)
+		if err != nil {
+			pool.Close()
+			return nil, err
 		}
-		var check service.Validator
-		if !cfg.NoValidation {
-			worker := cfg.ValidateWorker
-			if worker == nil {
-				if worker, err = SelfWorker(); err != nil {
-					pool.Close()
-					return nil, err
-				}
-			}
-			lim := validate.DefaultLimits()
-			if cfg.Limits != nil {
-				lim = *cfg.Limits
-			}
-			check = validator{validate.New(lim, log, worker)}
-		}
-		opts = append(opts, service.WithFiles(service.Files{Blobs: bs, SpoolDir: filepath.Join(cfg.DataDir, "uploads"), Signature: signatures{}, Validator: check,
-			ChunkSize: cfg.ChunkSize, Quota: cfg.Quota, StaleTTL: cfg.UploadTTL}))
+		opts = append(opts, files)
 	}
 	svc := service.New(st, cfg.Service, log, hub, opts...)
 	if err := svc.LoadCalendar(ctx); err != nil {

@@ -6,12 +6,16 @@
 package seed
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base32"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf16"
 
 	"github.com/pquerna/otp/totp"
 
@@ -242,6 +246,9 @@ func Demo(ctx context.Context, svc *service.Service) (Result, error) {
 				return res, err
 			}
 		}
+		if err := demoFiles(ctx, svc, pr(appl), a, pl.target); err != nil {
+			return res, err
+		}
 		if pl.target == wire.StatusConclusion {
 			if a, err = svc.ProposeVerdict(ctx, pr(exAR), a.ID, wire.VerdictRequest{Version: a.Version, Verdict: pl.verdict}); err != nil {
 				return res, err
@@ -335,4 +342,77 @@ func TOTPCode(ctx context.Context, svc *service.Service, login string) (string, 
 		return "", fmt.Errorf("user %s has no second factor", login)
 	}
 	return totp.GenerateCode(u.TOTPSecret, time.Now())
+}
+
+// demoFiles uploads small but real PDFs, through the same resumable upload
+// as the client, to the applications whose status takes files, so the
+// Документы tab has something to show.
+func demoFiles(ctx context.Context, svc *service.Service, p *service.Principal, a wire.Application, target wire.Status) error {
+	var sections []string
+	switch target {
+	case wire.StatusDraft:
+		sections = []string{"07.01"}
+	case wire.StatusInReview, wire.StatusRemarksIssued:
+		sections = []string{"07.01", "07.02", "07.03", "07.04"}
+	default:
+		return nil
+	}
+	for i, sec := range sections {
+		s, _ := wire.SectionByCode(sec)
+		content := demoPDF(2+i, s.Title)
+		sum := sha256.Sum256(content)
+		up, err := svc.CreateUpload(ctx, p, a.ID, wire.CreateUploadRequest{Section: sec, Name: s.Short, FileName: "Раздел " + s.Short + ".pdf",
+			Size: int64(len(content)), SHA256: hex.EncodeToString(sum[:])})
+		if err != nil {
+			return fmt.Errorf("demo upload %s: %w", sec, err)
+		}
+		if _, err := svc.PutChunk(ctx, p, up.ID, 0, bytes.NewReader(content)); err != nil {
+			return fmt.Errorf("demo upload %s: %w", sec, err)
+		}
+		if _, err := svc.FinishUpload(ctx, p, up.ID); err != nil {
+			return fmt.Errorf("demo upload %s: %w", sec, err)
+		}
+	}
+	return nil
+}
+
+// demoPDF is a valid A4 PDF of n pages (text drawn with a standard font;
+// the title stays in the document information, Latin only in the page).
+func demoPDF(n int, title string) []byte {
+	var b bytes.Buffer
+	var offs []int
+	obj := func(s string) {
+		offs = append(offs, b.Len())
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", len(offs), s)
+	}
+	b.WriteString("%PDF-1.4\n")
+	kids := make([]string, n)
+	for i := range kids {
+		kids[i] = fmt.Sprintf("%d 0 R", 4+2*i)
+	}
+	obj("<< /Type /Catalog /Pages 2 0 R >>")
+	obj(fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), n))
+	obj("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+	for i := 0; i < n; i++ {
+		text := fmt.Sprintf("BT /F1 18 Tf 72 760 Td (Expertiza demo - page %d of %d) Tj ET", i+1, n)
+		obj(fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>", 5+2*i))
+		obj(fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(text), text))
+	}
+	info := len(offs) + 1
+	obj(fmt.Sprintf("<< /Title <FEFF%s> >>", utf16Hex(title)))
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n \n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, info, xref)
+	return b.Bytes()
+}
+
+func utf16Hex(s string) string {
+	var b strings.Builder
+	for _, r := range utf16.Encode([]rune(s)) {
+		fmt.Fprintf(&b, "%04X", r)
+	}
+	return b.String()
 }

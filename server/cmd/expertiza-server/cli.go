@@ -75,7 +75,11 @@ func withDB(ctx context.Context, name string, args []string, stderr io.Writer, e
 	}
 	defer pool.Close()
 	st := store.New(pool)
-	svc := service.New(st, service.DefaultConfig(), log, nil)
+	files, err := boot.FilesOption(boot.Config{DataDir: c.data}, log)
+	if err != nil {
+		return err
+	}
+	svc := service.New(st, service.DefaultConfig(), log, nil, files)
 	if err := svc.LoadCalendar(ctx); err != nil {
 		return err
 	}
