@@ -2,15 +2,22 @@ package ui
 
 import (
 	"context"
+	"fmt"
+	"io"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/expertiza/expertiza/app"
 	"github.com/expertiza/expertiza/sync/wire"
 )
+
+// expertiseKinds are the kinds offered in the filter, in the design's order.
+var expertiseKinds = []wire.ExpertiseKind{wire.KindProjectDocs, wire.KindSurveys, wire.KindProjectDocsAndSurvey, wire.KindEstimate}
 
 // Columns of the applications table. Status and deadline come right after
 // the number so they stay in sight when the card beside takes the room.
@@ -47,21 +54,26 @@ type applicationsView struct {
 	env *env
 	be  backend
 
-	rows     []wire.Application
+	rows     []wire.Application // the Store's applications as filtered and sorted
+	filter   appFilter
 	selected int64 // id of the application whose card is open
 	selCol   int
 	syncing  bool // the table is being re-selected by refresh, not by the user
 
-	table   *widget.Table
-	count   *widget.Label
-	cardBox *fyne.Container
-	card    *applicationCard
-	root    fyne.CanvasObject
-	unwatch func()
+	table     *widget.Table
+	count     *widget.Label
+	search    *widget.Entry
+	statusSel *widget.Select
+	kindSel   *widget.Select
+	export    *widget.Button
+	cardBox   *fyne.Container
+	card      *applicationCard
+	root      fyne.CanvasObject
+	unwatch   func()
 }
 
 func newApplicationsView(e *env, be backend) *applicationsView {
-	v := &applicationsView{env: e, be: be}
+	v := &applicationsView{env: e, be: be, filter: appFilter{sortCol: -1}}
 	v.table = widget.NewTable(
 		func() (int, int) { return len(v.rows), colCount },
 		func() fyne.CanvasObject {
@@ -73,11 +85,13 @@ func newApplicationsView(e *env, be backend) *applicationsView {
 	)
 	v.table.ShowHeaderRow = true
 	v.table.CreateHeader = func() fyne.CanvasObject {
-		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		b := widget.NewButton("", nil)
+		b.Alignment = widget.ButtonAlignLeading
+		b.IconPlacement = widget.ButtonIconTrailingText
+		b.Importance = widget.LowImportance
+		return b
 	}
-	v.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
-		o.(*widget.Label).SetText(columnTitle(id.Col))
-	}
+	v.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) { v.updateHeader(id.Col, o.(*widget.Button)) }
 	for i, w := range [colCount]float32{150, 230, 250, 260, 200} {
 		v.table.SetColumnWidth(i, w)
 	}
@@ -90,8 +104,46 @@ func newApplicationsView(e *env, be backend) *applicationsView {
 	}
 	v.count = widget.NewLabel("")
 	reload := widget.NewButtonWithIcon(lang.L("apps.reload"), theme.ViewRefreshIcon(), v.reload)
+	v.export = widget.NewButtonWithIcon(lang.L("apps.export"), theme.DocumentSaveIcon(), v.chooseExportFile)
+	v.search = widget.NewEntry()
+	v.search.SetPlaceHolder(lang.L("apps.search"))
+	v.search.OnChanged = func(q string) {
+		v.filter.query = q
+		v.refresh()
+	}
+	statuses := []string{lang.L("apps.filter.any_status")}
+	for _, s := range wire.AllStatuses {
+		statuses = append(statuses, statusLabel(s))
+	}
+	v.statusSel = widget.NewSelect(statuses, nil)
+	v.statusSel.SetSelectedIndex(0)
+	v.statusSel.OnChanged = func(string) {
+		v.filter.status = ""
+		if i := v.statusSel.SelectedIndex(); i > 0 {
+			v.filter.status = wire.AllStatuses[i-1]
+		}
+		v.refresh()
+	}
+	kinds := []string{lang.L("apps.filter.any_kind")}
+	for _, k := range expertiseKinds {
+		kinds = append(kinds, expertiseLabel(k))
+	}
+	v.kindSel = widget.NewSelect(kinds, nil)
+	v.kindSel.SetSelectedIndex(0)
+	v.kindSel.OnChanged = func(string) {
+		v.filter.kind = ""
+		if i := v.kindSel.SelectedIndex(); i > 0 {
+			v.filter.kind = expertiseKinds[i-1]
+		}
+		v.refresh()
+	}
 	v.cardBox = container.NewStack(container.NewCenter(widget.NewLabel(lang.L("apps.pick"))))
-	list := container.NewBorder(container.NewHBox(reload, v.count), nil, nil, nil, v.table)
+	tools := container.NewVBox(
+		container.NewBorder(nil, nil, nil, container.NewHBox(
+			container.New(minWidth{240}, v.statusSel), container.New(minWidth{300}, v.kindSel)), v.search),
+		container.NewHBox(reload, v.export, v.count),
+	)
+	list := container.NewBorder(tools, nil, nil, nil, v.table)
 	split := container.NewHSplit(list, v.cardBox)
 	split.Offset = 0.55
 	v.root = split
@@ -139,11 +191,40 @@ func cellText(a wire.Application, col int, be backend) (string, widget.Importanc
 	return "", widget.MediumImportance
 }
 
+// updateHeader shows a column's title, with an arrow on the sorted one;
+// tapping it sorts by the column, and tapping again reverses the order.
+func (v *applicationsView) updateHeader(col int, b *widget.Button) {
+	b.Text, b.Icon = columnTitle(col), nil
+	if v.filter.sortCol == col {
+		b.Icon = theme.MoveDownIcon()
+		if v.filter.desc {
+			b.Icon = theme.MoveUpIcon()
+		}
+	}
+	b.OnTapped = func() { v.sortBy(col) }
+	b.Refresh()
+}
+
+// sortBy sorts the list by col, or reverses the order when it already is.
+func (v *applicationsView) sortBy(col int) {
+	if v.filter.sortCol == col {
+		v.filter.desc = !v.filter.desc
+	} else {
+		v.filter.sortCol, v.filter.desc = col, false
+	}
+	v.refresh()
+}
+
 // refresh re-reads the Store and keeps the open application selected
 // wherever its row moved.
 func (v *applicationsView) refresh() {
-	v.rows = v.be.Store().Applications()
-	v.count.SetText(lang.L("apps.count", map[string]any{"Count": len(v.rows)}))
+	all := v.be.Store().Applications()
+	v.rows = v.filter.apply(all, v.be.DaysLeft)
+	if len(v.rows) == len(all) {
+		v.count.SetText(lang.L("apps.count", map[string]any{"Count": len(v.rows)}))
+	} else {
+		v.count.SetText(lang.L("apps.count_filtered", map[string]any{"Count": len(v.rows), "Total": len(all)}))
+	}
 	v.syncing = true
 	if row := v.rowOf(v.selected); row >= 0 {
 		v.table.Select(widget.TableCellID{Row: row, Col: v.selCol})
@@ -189,5 +270,37 @@ func (v *applicationsView) open(id int64) {
 func (v *applicationsView) reload() {
 	call(v.env, "load applications", func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, v.be.LoadApplications(ctx)
+	}, func(_ struct{}, err error) { v.env.showError(err) })
+}
+
+// chooseExportFile asks where to save the rows shown, as CSV.
+func (v *applicationsView) chooseExportFile() {
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil {
+			v.env.showError(err)
+			return
+		}
+		if w == nil {
+			return // cancelled
+		}
+		v.exportTo(w)
+	}, v.env.win)
+	d.SetFileName(lang.L("apps.export_file") + ".csv")
+	d.Show()
+}
+
+// exportTo writes the rows shown, filtered and sorted as on screen, to w
+// off the UI goroutine, and closes it.
+func (v *applicationsView) exportTo(w io.WriteCloser) {
+	data := app.ExportCSV(v.rows, v.be.DaysLeft)
+	call(v.env, "export applications", func(context.Context) (struct{}, error) {
+		_, err := w.Write(data)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			err = fmt.Errorf("write CSV: %w", err)
+		}
+		return struct{}{}, err
 	}, func(_ struct{}, err error) { v.env.showError(err) })
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -69,6 +70,10 @@ type fakeBackend struct {
 	moveErr     error
 	posted      []string
 	markCalls   int
+	sessions    []wire.Session
+	logins      []wire.LoginEvent
+	ended       []int64
+	accountErr  error
 }
 
 func newFakeBackend(me wire.User) *fakeBackend {
@@ -125,6 +130,21 @@ func (f *fakeBackend) MarkNotificationsRead(context.Context) error {
 	}
 	f.store.MarkRead(ids)
 	return nil
+}
+
+func (f *fakeBackend) Sessions(context.Context) ([]wire.Session, error) {
+	return slices.Clone(f.sessions), f.accountErr
+}
+func (f *fakeBackend) EndSession(_ context.Context, id int64) error {
+	if f.accountErr != nil {
+		return f.accountErr
+	}
+	f.ended = append(f.ended, id)
+	f.sessions = slices.DeleteFunc(f.sessions, func(s wire.Session) bool { return s.ID == id })
+	return nil
+}
+func (f *fakeBackend) Logins(context.Context) ([]wire.LoginEvent, error) {
+	return slices.Clone(f.logins), f.accountErr
 }
 
 var _ backend = (*fakeBackend)(nil)

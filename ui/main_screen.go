@@ -29,6 +29,9 @@ type backend interface {
 	Transition(ctx context.Context, id, seen int64, to wire.Status, comment string) (wire.Application, error)
 	PostMessage(ctx context.Context, id int64, ch wire.Channel, body string) (wire.Message, error)
 	MarkNotificationsRead(context.Context) error
+	Sessions(context.Context) ([]wire.Session, error)
+	EndSession(ctx context.Context, id int64) error
+	Logins(context.Context) ([]wire.LoginEvent, error)
 }
 
 var _ backend = (*app.Workspace)(nil)
@@ -39,16 +42,18 @@ type mainScreen struct {
 	env *env
 	be  backend
 
-	apps  *applicationsView
-	notes *notificationsView
+	apps     *applicationsView
+	notes    *notificationsView
+	settings *settingsView
+	account  *accountView
 
-	navApps, navNotes *widget.Button
-	body              *fyne.Container
-	connDot           *canvas.Circle
-	connText          *widget.Label
-	userText          *widget.Label
-	unwatch           func()
-	onLogout          func()
+	navApps, navNotes, navAccount, navSettings *widget.Button
+	body                                       *fyne.Container
+	connDot                                    *canvas.Circle
+	connText                                   *widget.Label
+	userText                                   *widget.Label
+	unwatch                                    func()
+	onLogout                                   func()
 }
 
 func newMainScreen(e *env, be backend, onLogout func()) *mainScreen {
@@ -62,6 +67,12 @@ func newMainScreen(e *env, be backend, onLogout func()) *mainScreen {
 	m.navApps.Alignment = widget.ButtonAlignLeading
 	m.navNotes = widget.NewButtonWithIcon(lang.L("nav.notifications"), theme.MailComposeIcon(), m.showNotes)
 	m.navNotes.Alignment = widget.ButtonAlignLeading
+	m.account = newAccountView(e, be)
+	m.navAccount = widget.NewButtonWithIcon(lang.L("nav.account"), theme.AccountIcon(), m.showAccount)
+	m.navAccount.Alignment = widget.ButtonAlignLeading
+	m.settings = newSettingsView(e)
+	m.navSettings = widget.NewButtonWithIcon(lang.L("nav.settings"), theme.SettingsIcon(), m.showSettings)
+	m.navSettings.Alignment = widget.ButtonAlignLeading
 	m.body = container.NewStack()
 	m.connDot = canvas.NewCircle(color.Transparent)
 	m.connText = widget.NewLabel("")
@@ -82,7 +93,7 @@ func (m *mainScreen) content() fyne.CanvasObject {
 		widget.NewSeparator(),
 		m.userText, logout,
 	)
-	nav := container.NewVBox(m.navApps, m.navNotes)
+	nav := container.NewVBox(m.navApps, m.navNotes, m.navAccount, m.navSettings)
 	return container.NewBorder(
 		container.NewVBox(top, widget.NewSeparator()), nil,
 		container.NewHBox(nav, widget.NewSeparator()), nil,
@@ -96,22 +107,33 @@ func (m *mainScreen) close() {
 	}
 	m.apps.close()
 	m.notes.close()
+	m.account.close()
 }
 
-func (m *mainScreen) showApps() {
-	m.body.Objects = []fyne.CanvasObject{m.apps.content()}
-	m.body.Refresh()
-	m.navApps.Importance, m.navNotes.Importance = widget.HighImportance, widget.LowImportance
-	m.navApps.Refresh()
-	m.navNotes.Refresh()
+func (m *mainScreen) showApps()     { m.show(m.apps.content(), m.navApps) }
+func (m *mainScreen) showNotes()    { m.show(m.notes.content(), m.navNotes) }
+func (m *mainScreen) showSettings() { m.show(m.settings.content(), m.navSettings) }
+
+// showAccount shows the sessions, read afresh each time.
+func (m *mainScreen) showAccount() {
+	m.show(m.account.content(), m.navAccount)
+	m.account.load()
 }
 
-func (m *mainScreen) showNotes() {
-	m.body.Objects = []fyne.CanvasObject{m.notes.content()}
+// show puts a section in the body and marks its navigation button.
+func (m *mainScreen) show(o fyne.CanvasObject, nav *widget.Button) {
+	m.body.Objects = []fyne.CanvasObject{o}
 	m.body.Refresh()
-	m.navApps.Importance, m.navNotes.Importance = widget.LowImportance, widget.HighImportance
-	m.navApps.Refresh()
-	m.navNotes.Refresh()
+	for _, b := range []*widget.Button{m.navApps, m.navNotes, m.navAccount, m.navSettings} {
+		if b == nil {
+			continue
+		}
+		b.Importance = widget.LowImportance
+		if b == nav {
+			b.Importance = widget.HighImportance
+		}
+		b.Refresh()
+	}
 }
 
 // refresh shows the connection state, the user and the unread count.

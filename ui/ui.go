@@ -52,9 +52,11 @@ func Create(a fyne.App, w fyne.Window, opts Options) *UI {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	applyLanguage(a.Preferences())
 	if err := loadTranslations(); err != nil {
 		log.Error("translations not loaded", "err", err)
 	}
+	applyTheme(a)
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &env{app: a, win: w, log: log, ctx: ctx, spawn: func(f func()) { go f() }}
 	prefs := a.Preferences()
