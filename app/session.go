@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/99designs/keyring"
+
 	"github.com/expertiza/expertiza/sync/client"
 	"github.com/expertiza/expertiza/sync/wire"
 )
@@ -35,13 +37,15 @@ type SignedIn struct {
 }
 
 // Session is the signed-in state of this client: the server it talks to,
-// the token (kept only in memory) and the user.
+// the token (in memory, and in the keyring if SaveToken was called) and
+// the user.
 type Session struct {
 	log        *slog.Logger
 	deviceID   string
 	deviceName string
 
 	mu    sync.RWMutex
+	kr    keyring.Keyring // where SaveToken keeps the token; nil: nowhere
 	c     *client.Client
 	user  wire.User
 	scope string
@@ -91,7 +95,7 @@ func (s *Session) Login(ctx context.Context, cr Credentials) (SignedIn, error) {
 	if strings.TrimSpace(cr.Login) == "" || cr.Password == "" {
 		return SignedIn{}, wire.E(wire.CodeInvalid, "login", "Введите логин и пароль", "Enter your login and password")
 	}
-	c := client.New(server, client.WithDeviceID(s.deviceID))
+	c := s.newClient(server)
 	resp, err := c.Login(ctx, wire.LoginRequest{
 		Login:      strings.TrimSpace(cr.Login),
 		Password:   cr.Password,
@@ -203,7 +207,8 @@ func (s *Session) ConfirmTOTP(ctx context.Context, code string) (wire.User, erro
 }
 
 // Logout ends the session on the server (best effort: a server that cannot
-// be reached will expire it) and forgets the token.
+// be reached will expire it) and forgets the token, the keyring's copy
+// too.
 func (s *Session) Logout(ctx context.Context) error {
 	s.mu.Lock()
 	c := s.c
@@ -212,6 +217,7 @@ func (s *Session) Logout(ctx context.Context) error {
 	if c == nil {
 		return nil
 	}
+	s.forgetToken(c.BaseURL())
 	if err := c.Logout(ctx); err != nil {
 		return fmt.Errorf("logout: %w", err)
 	}
@@ -248,6 +254,10 @@ func (s *Session) setUser(u wire.User) {
 	if s.user.ID == u.ID {
 		s.user = u
 	}
+}
+
+func (s *Session) newClient(server string) *client.Client {
+	return client.New(server, client.WithDeviceID(s.deviceID))
 }
 
 // client returns the protocol client of the signed-in session.

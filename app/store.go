@@ -42,6 +42,15 @@ type Store struct {
 	stateErr error
 	synced   bool // the lists were loaded after the stream went live
 
+	// seq is the last event sequence the state includes (hasSeq false:
+	// none known); while resyncing the lists are being reloaded, so the
+	// state is not yet that of seq and the cache saves no position.
+	seq       int64
+	hasSeq    bool
+	resyncing bool
+	dirty     dirtySet   // what changed since the cache last wrote
+	cl        *cacheLink // the disk cache, nil when none
+
 	lmu       sync.Mutex
 	listeners map[int]func()
 	nextL     int
@@ -68,6 +77,8 @@ func (s *Store) reset() {
 	s.notes = nil
 	s.revoked = nil
 	s.state, s.stateErr, s.synced = client.StateOffline, nil, false
+	s.seq, s.hasSeq, s.resyncing = 0, false, false
+	s.dirty = dirtySet{all: true}
 }
 
 // Clear forgets everything (at logout), so the next user sees nothing of
@@ -101,6 +112,7 @@ func (s *Store) changed() {
 		fns = append(fns, fn)
 	}
 	s.lmu.Unlock()
+	s.kickCache()
 	for _, fn := range fns {
 		fn()
 	}
@@ -191,6 +203,7 @@ func (s *Store) Connection() (client.State, error) {
 func (s *Store) SetMe(u wire.User) {
 	s.mu.Lock()
 	s.me = u
+	s.dirty.me = true
 	s.mu.Unlock()
 	s.changed()
 }
@@ -226,6 +239,9 @@ func (s *Store) ReplaceApplications(since uint64, list []wire.Application) {
 			s.forget(id)
 		}
 	}
+	for id := range next {
+		s.dirty.app(id)
+	}
 	s.apps = next
 	s.mu.Unlock()
 	s.changed()
@@ -247,6 +263,7 @@ func (s *Store) upsert(a wire.Application) bool {
 		return false
 	}
 	s.apps[a.ID] = a
+	s.dirty.app(a.ID)
 	return true
 }
 
@@ -255,9 +272,13 @@ func (s *Store) forget(id int64) {
 	delete(s.apps, id)
 	delete(s.touched, id)
 	delete(s.history, id)
+	delete(s.docs, id)
+	s.dirty.app(id)
+	s.dirty.hist(id)
 	for k := range s.messages {
 		if k.app == id {
 			delete(s.messages, k)
+			s.dirty.chat(k)
 		}
 	}
 }
@@ -267,6 +288,7 @@ func (s *Store) forget(id int64) {
 func (s *Store) SetHistory(id int64, h []wire.StatusChange) {
 	s.mu.Lock()
 	s.history[id] = mergeByID(s.history[id], h, func(c wire.StatusChange) int64 { return c.ID })
+	s.dirty.hist(id)
 	s.mu.Unlock()
 	s.changed()
 }
@@ -277,6 +299,7 @@ func (s *Store) SetMessages(id int64, ch wire.Channel, ms []wire.Message) {
 	s.mu.Lock()
 	k := chatKey{id, ch}
 	s.messages[k] = mergeByID(s.messages[k], ms, func(m wire.Message) int64 { return m.ID })
+	s.dirty.chat(k)
 	s.mu.Unlock()
 	s.changed()
 }
@@ -292,6 +315,7 @@ func (s *Store) SetNotifications(ns []wire.Notification) {
 	s.mu.Lock()
 	s.notes = mergeByID(s.notes, ns, func(n wire.Notification) int64 { return n.ID })
 	slices.Reverse(s.notes)
+	s.dirty.notes = true
 	s.mu.Unlock()
 	s.changed()
 }
@@ -305,6 +329,7 @@ func (s *Store) MarkRead(ids []int64) {
 }
 
 func (s *Store) markRead(ids []int64) {
+	s.dirty.notes = true
 	for i := range s.notes {
 		if slices.Contains(ids, s.notes[i].ID) {
 			s.notes[i].Read = true
@@ -350,6 +375,10 @@ func (s *Store) apply(e wire.Event) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tick++
+	if e.Seq > 0 && (e.Seq > s.seq || !s.hasSeq) {
+		s.seq, s.hasSeq = e.Seq, true
+		s.dirty.seq = true
+	}
 	switch e.Kind {
 	case wire.EventApplication:
 		var a wire.Application
@@ -383,12 +412,14 @@ func (s *Store) apply(e wire.Event) (bool, error) {
 			c.AppID = e.AppID
 		}
 		s.history[c.AppID] = mergeByID(s.history[c.AppID], []wire.StatusChange{c}, func(c wire.StatusChange) int64 { return c.ID })
+		s.dirty.hist(c.AppID)
 		// The application event of the same commit carries the new version;
 		// until it arrives show the new status, but only over the status
 		// this change started from, so a late event never moves it back.
 		if a, ok := s.apps[c.AppID]; ok && a.Status == c.From {
 			a.Status = c.To
 			s.apps[c.AppID] = a
+			s.dirty.app(c.AppID)
 			s.touched[c.AppID] = s.tick
 		}
 	case wire.EventMessage:
@@ -398,6 +429,7 @@ func (s *Store) apply(e wire.Event) (bool, error) {
 		}
 		k := chatKey{m.AppID, m.Channel}
 		s.messages[k] = mergeByID(s.messages[k], []wire.Message{m}, func(m wire.Message) int64 { return m.ID })
+		s.dirty.chat(k)
 	case wire.EventDocumentVersion:
 		var d wire.Document
 		if err := e.Decode(&d); err != nil {
@@ -416,6 +448,7 @@ func (s *Store) apply(e wire.Event) (bool, error) {
 		}
 		s.notes = mergeByID(s.notes, []wire.Notification{n}, func(n wire.Notification) int64 { return n.ID })
 		slices.Reverse(s.notes)
+		s.dirty.notes = true
 	case wire.EventNotificationRead:
 		var r struct {
 			IDs []int64 `json:"ids"`
@@ -444,6 +477,7 @@ func (s *Store) apply(e wire.Event) (bool, error) {
 			return false, nil
 		}
 		s.me = u
+		s.dirty.me = true
 	default:
 		return false, nil
 	}
@@ -468,6 +502,10 @@ func (s *Store) Ephemeral(wire.Ephemeral) {}
 // this client was, so the lists are reloaded before later events apply.
 func (s *Store) Resync(seq int64) {
 	s.log.Info("stream resync", "seq", seq)
+	s.mu.Lock()
+	s.seq, s.hasSeq, s.resyncing = seq, true, true
+	s.dirty.seq = true
+	s.mu.Unlock()
 	s.runReload()
 }
 
@@ -508,5 +546,10 @@ func (s *Store) runReload() {
 	}
 	s.mu.Lock()
 	s.synced = true
+	if s.resyncing {
+		s.resyncing = false
+		s.dirty.seq = true
+	}
 	s.mu.Unlock()
+	s.kickCache()
 }

@@ -64,21 +64,83 @@ func (w *Workspace) Me() wire.User {
 	return w.sess.User()
 }
 
+// UseCache opens the disk cache of the signed-in user in dir (one file per
+// server and user) and loads it into the Store at once, before any
+// request: the screens show the last known state while the network
+// answers. Changes are then written back in the background, and Run
+// resumes the stream from the cached position, so the events missed while
+// the client was closed are replayed. Call it after Login or RestoreToken
+// and before Run.
+func (w *Workspace) UseCache(dir string) error {
+	server, u := w.sess.Server(), w.sess.User()
+	if server == "" || u.ID == 0 {
+		return wire.E(wire.CodeUnauthenticated, "", "Войдите в систему", "Sign in first")
+	}
+	c, err := OpenCache(dir, server, u.ID)
+	if err != nil {
+		return err
+	}
+	if err := w.store.AttachCache(c, 0); err != nil {
+		// An unreadable cache is only lost speed: start it afresh.
+		w.log.Warn("cache unreadable, starting afresh", "err", err)
+		_ = c.Wipe()
+		if c, err = OpenCache(dir, server, u.ID); err != nil {
+			return err
+		}
+		if err := w.store.AttachCache(c, 0); err != nil {
+			_ = c.Close()
+			return err
+		}
+	}
+	if w.store.Me().ID != u.ID {
+		w.store.SetMe(u)
+	}
+	return nil
+}
+
+// Close writes what the cache still lacks and closes it (when the window
+// closes; the session stays, to be restored next time).
+func (w *Workspace) Close() error {
+	return w.store.DetachCache(true)
+}
+
 // Run follows the event stream until ctx ends or the server ends the
 // session (then it returns an error wrapping client.ErrTerminal and the
 // Store's connection state is client.StateStopped). The lists are loaded
-// once the stream is live.
+// once the stream is live. With a cache (UseCache) the stream resumes after
+// the cached sequence.
 func (w *Workspace) Run(ctx context.Context) error {
 	c, err := w.sess.client()
 	if err != nil {
 		return err
 	}
 	w.store.SetMe(w.sess.User())
-	err = c.NewStream(w.store, nil).Run(ctx)
+	var after *int64
+	if seq, ok := w.store.Seq(); ok {
+		after = &seq
+	}
+	h := &streamHandler{Store: w.store}
+	h.st = c.NewStream(h, after)
+	err = h.st.Run(ctx)
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
 	return err
+}
+
+// streamHandler is the Store as the stream's handler, also noting the
+// position of a stream that went live without replay (its welcome's
+// sequence reaches the Store through no event).
+type streamHandler struct {
+	*Store
+	st *client.Stream
+}
+
+func (h *streamHandler) State(st client.State, err error) {
+	if st == client.StateOnline {
+		h.noteSeq(h.st.Seq())
+	}
+	h.Store.State(st, err)
 }
 
 // Reload loads the calendar, the applications and the notifications.
@@ -293,9 +355,13 @@ func (w *Workspace) MarkNotificationsRead(ctx context.Context) error {
 	return nil
 }
 
-// Logout ends the session and forgets its data.
+// Logout ends the session and forgets its data: the Store, the cache file
+// and the remembered token.
 func (w *Workspace) Logout(ctx context.Context) error {
 	err := w.sess.Logout(ctx)
+	if werr := w.store.WipeCache(); werr != nil {
+		w.log.Warn("cache not deleted", "err", werr)
+	}
 	w.store.Clear()
 	return err
 }
