@@ -139,8 +139,10 @@ func newApplicationsView(e *env, be backend) *applicationsView {
 	}
 	v.cardBox = container.NewStack(container.NewCenter(widget.NewLabel(lang.L("apps.pick"))))
 	tools := container.NewVBox(
-		container.NewBorder(nil, nil, nil, container.NewHBox(
-			container.New(minWidth{240}, v.statusSel), container.New(minWidth{300}, v.kindSel)), v.search),
+		// The search gets a row of its own: beside the two selects it was
+		// squeezed to a few characters in the list pane.
+		v.search,
+		container.NewGridWithColumns(2, v.statusSel, v.kindSel),
 		container.NewHBox(reload, v.export, v.count),
 	)
 	list := container.NewBorder(tools, nil, nil, nil, v.table)

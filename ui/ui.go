@@ -7,7 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
-	"time"
+	"path/filepath"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
@@ -41,6 +41,7 @@ type UI struct {
 	ws   *app.Workspace
 
 	server string
+	data   string             // the app's storage folder: cache and token file
 	stop   context.CancelFunc // ends the event stream of the main screen
 	main   *mainScreen
 }
@@ -72,30 +73,48 @@ func Create(a fyne.App, w fyne.Window, opts Options) *UI {
 	if u.server == "" {
 		u.server = prefs.StringWithFallback(prefServer, app.DefaultServerURL)
 	}
+	if root := a.Storage().RootURI(); root != nil {
+		u.data = root.Path()
+	}
+	kr, where := app.OpenKeyring(log, u.data, device)
+	sess.SetKeyring(kr)
+	log.Info("session token storage", "where", where)
 	w.SetTitle(lang.L("app.title"))
 	w.SetOnClosed(func() {
 		cancel()
-		u.signOffAtExit()
+		u.closeAtExit()
 	})
+	// A saved session opens straight on the cached data; the stream then
+	// catches up, or ends with "sign in again" if the server dropped it.
+	if _, err := sess.RestoreToken(u.server); err == nil {
+		u.enterMain()
+		return u
+	}
 	u.showLogin("")
 	return u
 }
 
-// exitLogoutTimeout bounds the logout made when the window closes.
-const exitLogoutTimeout = 2 * time.Second
-
-// signOffAtExit ends the server session when the window closes: the token
-// lives only in memory, so nothing could use the session again, and
-// leaving it open would only wait for it to expire.
-func (u *UI) signOffAtExit() {
-	u.stopMain()
-	if !u.sess.SignedIn() {
-		return
+// enterMain keeps the session for the next start, opens the local cache
+// and shows the main screen.
+func (u *UI) enterMain() {
+	if err := u.sess.SaveToken(); err != nil {
+		u.env.log.Warn("session token not saved", "err", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), exitLogoutTimeout)
-	defer cancel()
-	if err := u.sess.Logout(ctx); err != nil {
-		u.env.log.Warn("logout at exit", "err", err)
+	if u.data != "" {
+		if err := u.ws.UseCache(filepath.Join(u.data, "cache")); err != nil {
+			u.env.log.Warn("local cache not opened", "err", err)
+		}
+	}
+	u.showMain()
+}
+
+// closeAtExit writes what the cache has pending when the window closes.
+// The session stays: its token is in the keyring for the next start (the
+// server still ends it after the idle limit); "Выйти" signs out for good.
+func (u *UI) closeAtExit() {
+	u.stopMain()
+	if err := u.ws.Close(); err != nil {
+		u.env.log.Warn("closing the local cache", "err", err)
 	}
 }
 
@@ -117,7 +136,7 @@ func (u *UI) showLogin(note string) {
 				u.showEnrol()
 				return
 			}
-			u.showMain()
+			u.enterMain()
 		},
 		onRegister: u.showRegister,
 	})
@@ -146,7 +165,7 @@ func (u *UI) showEnrol() {
 	s := newEnrolScreen(u.env, enrolDeps{
 		enrol:    u.sess.EnrolTOTP,
 		confirm:  u.sess.ConfirmTOTP,
-		onDone:   u.showMain,
+		onDone:   u.enterMain,
 		onLogout: func() { u.logout("") },
 	})
 	u.env.win.SetContent(s.content())
