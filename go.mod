@@ -17,11 +17,11 @@ require (
 )
 
 require (
-	github.com/99designs/keyring v1.2.2
-	github.com/pdfcpu/pdfcpu v0.15.0
-	go.etcd.io/bbolt v1.5.0
-	golang.org/x/sync v0.24.0
-	golang.org/x/text v0.43.0
+	github.com/99designs/keyring v1.2.2 // session token in the OS keyring (desktop client)
+	github.com/pdfcpu/pdfcpu v0.15.0 // PDF parsing and validation in the guarded worker
+	go.etcd.io/bbolt v1.5.0 // client cache and outbox files: one file, transactions, fsync, pure Go
+	golang.org/x/sync v0.24.0 // semaphore bounding concurrent PDF workers
+	golang.org/x/text v0.43.0 // declared XML encodings (windows-1251) in the validators
 )
 
 require (
