@@ -3,42 +3,15 @@ package boot_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/expertiza/expertiza/server/boot"
 	"github.com/expertiza/expertiza/server/pgtest"
+	"github.com/expertiza/expertiza/server/seed"
 	"github.com/expertiza/expertiza/server/testenv"
 	"github.com/expertiza/expertiza/sync/wire"
 )
-
-// minimalPDF builds a valid PDF with n A4 pages and a correct xref table.
-func minimalPDF(n int) []byte {
-	var b bytes.Buffer
-	var offs []int
-	obj := func(s string) {
-		offs = append(offs, b.Len())
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", len(offs), s)
-	}
-	b.WriteString("%PDF-1.4\n")
-	kids := make([]string, n)
-	for i := range kids {
-		kids[i] = fmt.Sprintf("%d 0 R", 3+i)
-	}
-	obj("<< /Type /Catalog /Pages 2 0 R >>")
-	obj(fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), n))
-	for i := 0; i < n; i++ {
-		obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>")
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
-	return b.Bytes()
-}
 
 // TestUploadValidation: a real PDF becomes a version with its pages
 // counted by the guarded worker; a file that only pretends to be a PDF is
@@ -54,7 +27,7 @@ func TestUploadValidation(t *testing.T) {
 	app := testenv.Applicant(t, s)
 	a := draft(t, app)
 
-	pdf := minimalPDF(3)
+	pdf := seed.DemoPDF(3, "Пояснительная записка")
 	sum := sha(pdf)
 	up, err := upload(t, s, app.C, a.ID, "07.01", "ПЗ.pdf", pdf, sum)
 	if err != nil {

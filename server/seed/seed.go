@@ -359,7 +359,7 @@ func demoFiles(ctx context.Context, svc *service.Service, p *service.Principal, 
 	}
 	for i, sec := range sections {
 		s, _ := wire.SectionByCode(sec)
-		content := demoPDF(2+i, s.Title)
+		content := DemoPDF(2+i, s.Title)
 		sum := sha256.Sum256(content)
 		up, err := svc.CreateUpload(ctx, p, a.ID, wire.CreateUploadRequest{Section: sec, Name: s.Short, FileName: "Раздел " + s.Short + ".pdf",
 			Size: int64(len(content)), SHA256: hex.EncodeToString(sum[:])})
@@ -376,9 +376,9 @@ func demoFiles(ctx context.Context, svc *service.Service, p *service.Principal, 
 	return nil
 }
 
-// demoPDF is a valid A4 PDF of n pages (text drawn with a standard font;
+// DemoPDF is a valid A4 PDF of n pages (text drawn with a standard font;
 // the title stays in the document information, Latin only in the page).
-func demoPDF(n int, title string) []byte {
+func DemoPDF(n int, title string) []byte {
 	var b bytes.Buffer
 	var offs []int
 	obj := func(s string) {
