@@ -50,6 +50,7 @@ type Store struct {
 	resyncing bool
 	dirty     dirtySet   // what changed since the cache last wrote
 	cl        *cacheLink // the disk cache, nil when none
+	out       outboxState
 
 	lmu       sync.Mutex
 	listeners map[int]func()

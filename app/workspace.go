@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +30,9 @@ type Card struct {
 	Messages map[wire.Channel][]wire.Message
 	// Documents are the application's files with every version.
 	Documents []wire.Document
+	// Offline is true when the server could not be reached and the card
+	// was read from the local cache.
+	Offline bool
 }
 
 // Workspace holds the use cases of a signed-in user: it reads and writes
@@ -40,12 +45,19 @@ type Workspace struct {
 
 	mu  sync.RWMutex
 	cal *wire.Calendar
+
+	omu        sync.Mutex
+	outbox     *client.Outbox // nil until UseCache
+	outboxPath string
+	waiters    map[string]chan client.Result // submit calls by idempotency key
+	kick       chan struct{}
 }
 
 // NewWorkspace joins a session and a store. The store reloads through the
 // workspace when the stream asks it to.
 func NewWorkspace(log *slog.Logger, sess *Session, store *Store) *Workspace {
-	w := &Workspace{log: log, sess: sess, store: store, now: time.Now, cal: wire.DefaultCalendar()}
+	w := &Workspace{log: log, sess: sess, store: store, now: time.Now, cal: wire.DefaultCalendar(),
+		waiters: map[string]chan client.Result{}, kick: make(chan struct{}, 1)}
 	store.SetReloader(w.Reload)
 	return w
 }
@@ -95,13 +107,17 @@ func (w *Workspace) UseCache(dir string) error {
 	if w.store.Me().ID != u.ID {
 		w.store.SetMe(u)
 	}
+	if err := w.openOutbox(dir, server, u.ID); err != nil {
+		_ = w.store.DetachCache(false)
+		return err
+	}
 	return nil
 }
 
 // Close writes what the cache still lacks and closes it (when the window
 // closes; the session stays, to be restored next time).
 func (w *Workspace) Close() error {
-	return w.store.DetachCache(true)
+	return errors.Join(w.store.DetachCache(true), w.closeOutbox(false))
 }
 
 // Run follows the event stream until ctx ends or the server ends the
@@ -119,8 +135,11 @@ func (w *Workspace) Run(ctx context.Context) error {
 	if seq, ok := w.store.Seq(); ok {
 		after = &seq
 	}
-	h := &streamHandler{Store: w.store}
+	h := &streamHandler{Store: w.store, online: w.kickFlush}
 	h.st = c.NewStream(h, after)
+	loopCtx, stopLoop := context.WithCancel(ctx)
+	defer stopLoop()
+	go w.flushLoop(loopCtx)
 	err = h.st.Run(ctx)
 	if errors.Is(err, context.Canceled) {
 		return nil
@@ -133,7 +152,8 @@ func (w *Workspace) Run(ctx context.Context) error {
 // sequence reaches the Store through no event).
 type streamHandler struct {
 	*Store
-	st *client.Stream
+	st     *client.Stream
+	online func() // sends the outbox
 }
 
 func (h *streamHandler) State(st client.State, err error) {
@@ -141,6 +161,9 @@ func (h *streamHandler) State(st client.State, err error) {
 		h.noteSeq(h.st.Seq())
 	}
 	h.Store.State(st, err)
+	if st == client.StateOnline {
+		h.online()
+	}
 }
 
 // Reload loads the calendar, the applications and the notifications.
@@ -230,6 +253,11 @@ func (w *Workspace) OpenApplication(ctx context.Context, id int64) (Card, error)
 	}
 	card := Card{Channels: Channels(w.Me().Role), Messages: map[wire.Channel][]wire.Message{}}
 	if card.App, err = c.Application(ctx, id); err != nil {
+		if errors.Is(err, client.ErrNetwork) {
+			if cached, ok := w.cachedCard(id); ok {
+				return cached, nil
+			}
+		}
 		return Card{}, fmt.Errorf("open application %d: %w", id, err)
 	}
 	w.store.UpsertApplication(card.App)
@@ -255,7 +283,31 @@ func (w *Workspace) OpenApplication(ctx context.Context, id int64) (Card, error)
 	return card, nil
 }
 
-// Transitions re-reads the moves the user may make now.
+// cachedCard is the card as the Store last knew it, for reading offline.
+// Its moves come from the workflow table (OfflineTransitions); a move made
+// from it is queued and checked by the server when it is sent.
+func (w *Workspace) cachedCard(id int64) (Card, bool) {
+	a, ok := w.store.Application(id)
+	if !ok {
+		return Card{}, false
+	}
+	card := Card{
+		App: a, Offline: true,
+		History:     w.store.History(id),
+		Transitions: OfflineTransitions(a, w.Me()),
+		Channels:    Channels(w.Me().Role),
+		Messages:    map[wire.Channel][]wire.Message{},
+		Documents:   w.store.Documents(id),
+	}
+	for _, ch := range card.Channels {
+		card.Messages[ch] = w.store.Messages(id, ch)
+	}
+	return card, true
+}
+
+// Transitions re-reads the moves the user may make now; without the
+// server, the workflow table answers from the last known status.
+
 func (w *Workspace) Transitions(ctx context.Context, id int64) ([]wire.Status, error) {
 	c, err := w.sess.client()
 	if err != nil {
@@ -263,6 +315,9 @@ func (w *Workspace) Transitions(ctx context.Context, id int64) ([]wire.Status, e
 	}
 	ts, err := c.Transitions(ctx, id)
 	if err != nil {
+		if a, ok := w.store.Application(id); ok && errors.Is(err, client.ErrNetwork) {
+			return OfflineTransitions(a, w.Me()), nil
+		}
 		return nil, fmt.Errorf("transitions of application %d: %w", id, err)
 	}
 	return ts, nil
@@ -296,13 +351,26 @@ func (w *Workspace) Transition(ctx context.Context, id, seen int64, to wire.Stat
 			fmt.Sprintf("Для перехода в статус «%s» укажите комментарий с причинами.", to.Label()),
 			fmt.Sprintf("Moving to %s requires a comment giving the reasons.", to))
 	}
+	body := wire.TransitionRequestBody{Version: seen, To: to, Comment: comment}
+	if w.box() != nil {
+		raw, err := w.submit(ctx, CommandTransition, id, http.MethodPost, transitionPath(id), body)
+		if err != nil {
+			return wire.Application{}, fmt.Errorf("move application %d to %s: %w", id, to, err)
+		}
+		var a wire.Application
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return wire.Application{}, fmt.Errorf("move application %d: decode answer: %w", id, err)
+		}
+		w.store.UpsertApplication(a)
+		return a, nil
+	}
 	c, err := w.sess.client()
 	if err != nil {
 		return wire.Application{}, err
 	}
 	key := client.NewIdempotencyKey()
 	a, err := retryNetwork(ctx, func() (wire.Application, error) {
-		return c.Transition(ctx, id, wire.TransitionRequestBody{Version: seen, To: to, Comment: comment}, key)
+		return c.Transition(ctx, id, body, key)
 	})
 	if err != nil {
 		return wire.Application{}, fmt.Errorf("move application %d to %s: %w", id, to, err)
@@ -317,13 +385,26 @@ func (w *Workspace) PostMessage(ctx context.Context, id int64, ch wire.Channel, 
 	if body == "" {
 		return wire.Message{}, wire.E(wire.CodeInvalid, "body", "Пустое сообщение: напишите текст", "Empty message: write some text")
 	}
+	req := wire.PostMessageRequest{Channel: ch, Body: body}
+	if w.box() != nil {
+		raw, err := w.submit(ctx, CommandMessage, id, http.MethodPost, messagesPath(id), req)
+		if err != nil {
+			return wire.Message{}, fmt.Errorf("post to %s chat of application %d: %w", ch, id, err)
+		}
+		var m wire.Message
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return wire.Message{}, fmt.Errorf("post to chat: decode answer: %w", err)
+		}
+		w.store.AddMessage(m)
+		return m, nil
+	}
 	c, err := w.sess.client()
 	if err != nil {
 		return wire.Message{}, err
 	}
 	key := client.NewIdempotencyKey()
 	m, err := retryNetwork(ctx, func() (wire.Message, error) {
-		return c.PostMessage(ctx, id, wire.PostMessageRequest{Channel: ch, Body: body}, key)
+		return c.PostMessage(ctx, id, req, key)
 	})
 	if err != nil {
 		return wire.Message{}, fmt.Errorf("post to %s chat of application %d: %w", ch, id, err)
@@ -361,6 +442,9 @@ func (w *Workspace) Logout(ctx context.Context) error {
 	err := w.sess.Logout(ctx)
 	if werr := w.store.WipeCache(); werr != nil {
 		w.log.Warn("cache not deleted", "err", werr)
+	}
+	if werr := w.closeOutbox(true); werr != nil {
+		w.log.Warn("outbox not deleted", "err", werr)
 	}
 	w.store.Clear()
 	return err
