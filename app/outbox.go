@@ -102,7 +102,7 @@ func (w *Workspace) closeOutbox(wipe bool) error {
 		if rerr := os.Remove(path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
 			err = errors.Join(err, rerr)
 		}
-		w.store.setPending(nil, nil)
+		w.store.SetPending(nil, nil)
 	}
 	return err
 }
@@ -137,7 +137,7 @@ func (w *Workspace) refreshPending() {
 		}
 		refused = append(refused, p)
 	}
-	w.store.setPending(pending, refused)
+	w.store.SetPending(pending, refused)
 }
 
 func pendingOf(c client.Command) PendingCommand {

@@ -11,7 +11,9 @@ type outboxState struct {
 	flushing bool
 }
 
-func (s *Store) setPending(pending, refused []PendingCommand) {
+// SetPending replaces what the screens show of the outbox (the Workspace
+// calls it after every change of the queue).
+func (s *Store) SetPending(pending, refused []PendingCommand) {
 	s.mu.Lock()
 	s.out.pending, s.out.refused = pending, refused
 	s.mu.Unlock()
@@ -69,6 +71,6 @@ func (s *Store) Sync() SyncState {
 	return SyncState{
 		Conn: s.state, Err: s.stateErr,
 		Queued: len(s.out.pending), Refused: len(s.out.refused),
-		Syncing: s.out.flushing || s.resyncing || (s.state == client.StateOnline && !s.synced),
+		Syncing: s.out.flushing || s.resyncing || (s.state == client.StateOnline && !s.synced && s.reload != nil),
 	}
 }

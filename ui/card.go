@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/expertiza/expertiza/app"
@@ -41,6 +42,8 @@ type applicationCard struct {
 	docsSeen string // fingerprint of the files shown, to redraw only on change
 	tabs     *container.AppTabs
 	chats    map[wire.Channel]*chatPane
+	pending  *pendingBox
+	offline  *widget.Label
 	root     fyne.CanvasObject
 	unwatch  func()
 	busy     bool
@@ -73,7 +76,12 @@ func newApplicationCard(e *env, be backend, id int64) *applicationCard {
 	} else {
 		c.title.SetText(lang.L("common.loading"))
 	}
-	top := container.NewVBox(c.title, c.status, container.NewHScroll(c.actions), c.errText, widget.NewSeparator())
+	c.pending = newPendingBox(e, be, id)
+	c.offline = widget.NewLabel(lang.L("card.offline"))
+	c.offline.Wrapping = fyne.TextWrapWord
+	c.offline.Importance = widget.WarningImportance
+	c.offline.Hide()
+	top := container.NewVBox(c.title, c.status, container.NewHScroll(c.actions), c.offline, c.pending.content(), c.errText, widget.NewSeparator())
 	c.root = container.NewBorder(top, nil, nil, nil, c.tabs)
 	c.unwatch = e.watch(be.Store(), c.storeChanged)
 	return c
@@ -106,6 +114,8 @@ func (c *applicationCard) load() {
 func (c *applicationCard) set(card app.Card) {
 	c.loaded = true
 	c.app = card.App
+	c.offline.Hidden = !card.Offline
+	c.offline.Refresh()
 	c.renderHeader()
 	c.renderDetails()
 	c.setTransitions(card.Transitions)
@@ -148,6 +158,7 @@ func (c *applicationCard) storeChanged() {
 		c.renderHistory(h)
 	}
 	c.refreshDocuments()
+	c.pending.refresh()
 	for _, p := range c.chats {
 		p.refresh()
 	}
@@ -283,6 +294,12 @@ func (c *applicationCard) move(to wire.Status, comment string) {
 		if c.closed {
 			return
 		}
+		if app.IsQueued(err) {
+			// Offline: the move waits in the outbox and shows as
+			// pending on the card; nothing to reload yet.
+			c.pending.refresh()
+			return
+		}
 		if err != nil {
 			c.env.showError(err)
 			if !app.IsConflict(err) {
@@ -399,7 +416,7 @@ type chatPane struct {
 	scroll *container.Scroll
 	entry  *widget.Entry
 	send   *widget.Button
-	shown  int
+	shown  string // fingerprint of what is shown
 	root   fyne.CanvasObject
 }
 
@@ -424,13 +441,28 @@ func newChatPane(e *env, be backend, appID int64, ch wire.Channel, canPost bool)
 
 func (p *chatPane) content() fyne.CanvasObject { return p.root }
 
-// refresh shows messages that arrived since the last call.
+// refresh shows messages that arrived since the last call, then the
+// user's messages still waiting in the outbox, marked as such.
 func (p *chatPane) refresh() {
-	ms := p.be.Store().Messages(p.appID, p.ch)
-	if len(ms) == p.shown {
+	st := p.be.Store()
+	ms := st.Messages(p.appID, p.ch)
+	var queued []app.PendingCommand
+	for _, c := range st.PendingFor(p.appID) {
+		if c.Message != nil && c.Message.Channel == p.ch {
+			queued = append(queued, c)
+		}
+	}
+	fp := fmt.Sprintf("%d/%d", len(ms), len(queued))
+	if len(ms) > 0 {
+		fp += fmt.Sprintf("/%d", ms[len(ms)-1].ID)
+	}
+	for _, c := range queued {
+		fp += fmt.Sprintf("/q%d", c.ID)
+	}
+	if fp == p.shown {
 		return
 	}
-	objs := make([]fyne.CanvasObject, 0, len(ms))
+	objs := make([]fyne.CanvasObject, 0, len(ms)+len(queued))
 	for _, m := range ms {
 		head := widget.NewLabelWithStyle(m.AuthorName+" · "+timeText(m.CreatedAt), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		body := widget.NewLabel(m.Body)
@@ -438,10 +470,19 @@ func (p *chatPane) refresh() {
 		body.Selectable = true
 		objs = append(objs, container.NewVBox(head, body))
 	}
+	me := p.be.Me().FullName
+	for _, c := range queued {
+		head := widget.NewLabelWithStyle(me+" · "+lang.L("chat.pending"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true, Italic: true})
+		head.Importance = widget.WarningImportance
+		body := widget.NewLabel(c.Message.Body)
+		body.Wrapping = fyne.TextWrapWord
+		body.Importance = widget.LowImportance
+		objs = append(objs, container.NewBorder(nil, nil, nil, widget.NewIcon(theme.HistoryIcon()), container.NewVBox(head, body)))
+	}
 	if len(objs) == 0 {
 		objs = append(objs, widget.NewLabel(lang.L("chat.empty")))
 	}
-	p.shown = len(ms)
+	p.shown = fp
 	p.list.Objects = objs
 	p.list.Refresh()
 	p.scroll.ScrollToBottom()
@@ -457,10 +498,12 @@ func (p *chatPane) doSend() {
 		return p.be.PostMessage(ctx, p.appID, p.ch, body)
 	}, func(_ wire.Message, err error) {
 		p.send.Enable()
-		if err != nil {
+		if err != nil && !app.IsQueued(err) {
 			p.env.showError(err)
 			return
 		}
+		// Sent, or queued and shown as pending: either way it is kept.
 		p.entry.SetText("")
+		p.refresh()
 	})
 }

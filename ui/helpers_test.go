@@ -74,6 +74,10 @@ type fakeBackend struct {
 	logins      []wire.LoginEvent
 	ended       []int64
 	accountErr  error
+	offline     bool // commands are queued, as with the network cut
+	pending     []app.PendingCommand
+	refused     []app.PendingCommand
+	nextCmd     uint64
 }
 
 func newFakeBackend(me wire.User) *fakeBackend {
@@ -108,6 +112,10 @@ func (f *fakeBackend) Transitions(context.Context, int64) ([]wire.Status, error)
 }
 func (f *fakeBackend) Transition(_ context.Context, id, seen int64, to wire.Status, comment string) (wire.Application, error) {
 	f.moves = append(f.moves, move{id, seen, to, comment})
+	if f.offline {
+		return wire.Application{}, f.queue(app.PendingCommand{Kind: app.CommandTransition, AppID: id,
+			Transition: &wire.TransitionRequestBody{Version: seen, To: to, Comment: comment}})
+	}
 	if f.moveErr != nil {
 		return wire.Application{}, f.moveErr
 	}
@@ -118,6 +126,10 @@ func (f *fakeBackend) Transition(_ context.Context, id, seen int64, to wire.Stat
 }
 func (f *fakeBackend) PostMessage(_ context.Context, id int64, ch wire.Channel, body string) (wire.Message, error) {
 	f.posted = append(f.posted, body)
+	if f.offline {
+		return wire.Message{}, f.queue(app.PendingCommand{Kind: app.CommandMessage, AppID: id,
+			Message: &wire.PostMessageRequest{Channel: ch, Body: body}})
+	}
 	m := wire.Message{ID: int64(100 + len(f.posted)), AppID: id, Channel: ch, AuthorName: f.me.FullName, Body: body}
 	f.store.AddMessage(m)
 	return m, nil
@@ -145,6 +157,27 @@ func (f *fakeBackend) EndSession(_ context.Context, id int64) error {
 }
 func (f *fakeBackend) Logins(context.Context) ([]wire.LoginEvent, error) {
 	return slices.Clone(f.logins), f.accountErr
+}
+
+// queue stands in for the outbox while f.offline: the command is kept and
+// shown as pending, and the caller gets app.ErrQueued.
+func (f *fakeBackend) queue(p app.PendingCommand) error {
+	f.nextCmd++
+	p.ID = f.nextCmd
+	f.pending = append(f.pending, p)
+	f.store.SetPending(slices.Clone(f.pending), slices.Clone(f.refused))
+	return app.ErrQueued
+}
+func (f *fakeBackend) DiscardPending(id uint64) (bool, error) {
+	n := len(f.pending)
+	f.pending = slices.DeleteFunc(f.pending, func(p app.PendingCommand) bool { return p.ID == id })
+	f.store.SetPending(slices.Clone(f.pending), slices.Clone(f.refused))
+	return len(f.pending) < n, nil
+}
+func (f *fakeBackend) DismissRefused(id uint64) error {
+	f.refused = slices.DeleteFunc(f.refused, func(p app.PendingCommand) bool { return p.ID == id })
+	f.store.SetPending(slices.Clone(f.pending), slices.Clone(f.refused))
+	return nil
 }
 
 var _ backend = (*fakeBackend)(nil)

@@ -32,6 +32,8 @@ type backend interface {
 	Sessions(context.Context) ([]wire.Session, error)
 	EndSession(ctx context.Context, id int64) error
 	Logins(context.Context) ([]wire.LoginEvent, error)
+	DiscardPending(id uint64) (bool, error)
+	DismissRefused(id uint64) error
 }
 
 var _ backend = (*app.Workspace)(nil)
@@ -51,6 +53,7 @@ type mainScreen struct {
 	body                                       *fyne.Container
 	connDot                                    *canvas.Circle
 	connText                                   *widget.Label
+	refused                                    *widget.Button
 	userText                                   *widget.Label
 	unwatch                                    func()
 	onLogout                                   func()
@@ -76,6 +79,14 @@ func newMainScreen(e *env, be backend, onLogout func()) *mainScreen {
 	m.body = container.NewStack()
 	m.connDot = canvas.NewCircle(color.Transparent)
 	m.connText = widget.NewLabel("")
+	m.refused = widget.NewButtonWithIcon("", theme.WarningIcon(), func() {
+		showRefusals(e, be, func(id int64) {
+			m.showApps()
+			m.apps.open(id)
+		})
+	})
+	m.refused.Importance = widget.DangerImportance
+	m.refused.Hide()
 	m.userText = widget.NewLabel("")
 	m.showApps()
 	m.refresh()
@@ -89,7 +100,7 @@ func (m *mainScreen) content() fyne.CanvasObject {
 	top := container.NewHBox(
 		widget.NewLabelWithStyle(lang.L("app.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		layout.NewSpacer(),
-		container.NewCenter(dot), m.connText,
+		container.NewCenter(dot), m.connText, m.refused,
 		widget.NewSeparator(),
 		m.userText, logout,
 	)
@@ -139,10 +150,19 @@ func (m *mainScreen) show(o fyne.CanvasObject, nav *widget.Button) {
 // refresh shows the connection state, the user and the unread count.
 func (m *mainScreen) refresh() {
 	st := m.be.Store()
-	state, _ := st.Connection()
-	m.connText.SetText(connectionLabel(state))
-	m.connDot.FillColor = connectionColour(state)
+	sy := st.Sync()
+	m.connText.SetText(syncLabel(sy))
+	m.connDot.FillColor = connectionColour(sy.Conn)
+	if sy.Conn == client.StateOnline && (sy.Syncing || sy.Queued > 0) {
+		m.connDot.FillColor = connectionColour(client.StateConnecting)
+	}
 	m.connDot.Refresh()
+	if sy.Refused > 0 {
+		m.refused.SetText(lang.L("pending.refused_count", map[string]any{"Count": sy.Refused}))
+		m.refused.Show()
+	} else {
+		m.refused.Hide()
+	}
 	me := m.be.Me()
 	m.userText.SetText(lang.L("main.user", map[string]any{"Name": me.FullName, "Role": roleLabel(me.Role)}))
 	text := lang.L("nav.notifications")
