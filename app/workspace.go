@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -49,6 +50,7 @@ type Workspace struct {
 	omu        sync.Mutex
 	outbox     *client.Outbox // nil until UseCache
 	outboxPath string
+	files      string // downloaded contents by SHA-256; "" until UseCache
 	waiters    map[string]chan client.Result // submit calls by idempotency key
 	kick       chan struct{}
 }
@@ -111,7 +113,15 @@ func (w *Workspace) UseCache(dir string) error {
 		_ = w.store.DetachCache(false)
 		return err
 	}
+	w.omu.Lock()
+	w.files = FilesDir(dir, server, u.ID)
+	w.omu.Unlock()
 	return nil
+}
+
+// FilesDir is the folder of user userID's downloaded files in dir.
+func FilesDir(dir, server string, userID int64) string {
+	return strings.TrimSuffix(CachePath(dir, server, userID), ".db") + ".files"
 }
 
 // Close writes what the cache still lacks and closes it (when the window
@@ -445,6 +455,15 @@ func (w *Workspace) Logout(ctx context.Context) error {
 	}
 	if werr := w.closeOutbox(true); werr != nil {
 		w.log.Warn("outbox not deleted", "err", werr)
+	}
+	w.omu.Lock()
+	files := w.files
+	w.files = ""
+	w.omu.Unlock()
+	if files != "" {
+		if werr := os.RemoveAll(files); werr != nil {
+			w.log.Warn("downloaded files not deleted", "err", werr)
+		}
 	}
 	w.store.Clear()
 	return err

@@ -38,7 +38,8 @@ type applicationCard struct {
 	details  *fyne.Container
 	history  *fyne.Container
 	histLen  int
-	docs     *fyne.Container
+	docs     *fyne.Container // the list of files, inside files
+	files    *documentsView
 	docsSeen string // fingerprint of the files shown, to redraw only on change
 	tabs     *container.AppTabs
 	chats    map[wire.Channel]*chatPane
@@ -64,10 +65,11 @@ func newApplicationCard(e *env, be backend, id int64) *applicationCard {
 	c.errText.Hide()
 	c.details = container.NewStack()
 	c.history = container.NewVBox()
-	c.docs = container.NewVBox()
+	c.files = newDocumentsView(e, be, id)
+	c.docs = c.files.list
 	c.tabs = container.NewAppTabs(
 		container.NewTabItem(lang.L("card.tab.details"), container.NewVScroll(c.details)),
-		documentsTab(c.docs),
+		documentsTab(c.files),
 		container.NewTabItem(lang.L("card.tab.history"), container.NewVScroll(c.history)),
 	)
 	if a, ok := be.Store().Application(id); ok {
@@ -177,7 +179,7 @@ func (c *applicationCard) refreshDocuments() {
 		return
 	}
 	c.docsSeen = fp.String()
-	renderDocuments(c.docs, docs)
+	c.files.render(docs)
 }
 
 func (c *applicationCard) reloadTransitions() {

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/expertiza/expertiza/app"
@@ -15,8 +16,9 @@ import (
 
 // renderDocuments shows the application's files: each logical file with
 // its versions (newest first), their review status and any detached
-// signatures with the checker's verdict.
-func renderDocuments(box *fyne.Container, docs []wire.Document) {
+// signatures with the checker's verdict. download (nil: no button) saves
+// a version.
+func renderDocuments(box *fyne.Container, docs []wire.Document, download func(wire.DocumentVersion)) {
 	objs := make([]fyne.CanvasObject, 0, len(docs)*4)
 	for _, d := range docs {
 		objs = append(objs, widget.NewLabelWithStyle(sectionText(d.Section)+" · "+d.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
@@ -25,7 +27,14 @@ func renderDocuments(box *fyne.Container, docs []wire.Document) {
 			if v.Pages > 0 {
 				line += " · " + lang.L("docs.pages", map[string]any{"N": v.Pages})
 			}
-			objs = append(objs, widget.NewLabel(line))
+			if download != nil {
+				v := v
+				b := widget.NewButtonWithIcon(lang.L("docs.download"), theme.DownloadIcon(), func() { download(v) })
+				b.Importance = widget.LowImportance
+				objs = append(objs, container.NewBorder(nil, nil, nil, b, widget.NewLabel(line)))
+			} else {
+				objs = append(objs, widget.NewLabel(line))
+			}
 			review := widget.NewLabel(reviewText(v.Review, v.ReviewComment))
 			review.Wrapping = fyne.TextWrapWord
 			review.Importance = reviewImportance(v.Review)
@@ -110,6 +119,6 @@ func verdictImportance(v string) widget.Importance {
 }
 
 // documentsTab builds the card's Документы tab.
-func documentsTab(box *fyne.Container) *container.TabItem {
-	return container.NewTabItem(lang.L("card.tab.documents"), container.NewVScroll(box))
+func documentsTab(v *documentsView) *container.TabItem {
+	return container.NewTabItem(lang.L("card.tab.documents"), v.content())
 }

@@ -78,6 +78,10 @@ type fakeBackend struct {
 	pending     []app.PendingCommand
 	refused     []app.PendingCommand
 	nextCmd     uint64
+	uploads     []app.UploadRequest
+	atHalf      func() // when set, called after half the bytes; the upload then waits for its ctx to end
+	uploadErr   error
+	downloads   map[string]int64 // destination → version id
 }
 
 func newFakeBackend(me wire.User) *fakeBackend {
@@ -157,6 +161,29 @@ func (f *fakeBackend) EndSession(_ context.Context, id int64) error {
 }
 func (f *fakeBackend) Logins(context.Context) ([]wire.LoginEvent, error) {
 	return slices.Clone(f.logins), f.accountErr
+}
+
+func (f *fakeBackend) Upload(ctx context.Context, r app.UploadRequest, progress func(done, total int64)) (wire.Upload, error) {
+	f.uploads = append(f.uploads, r)
+	const total = 1000
+	progress(total/2, total)
+	if f.atHalf != nil {
+		f.atHalf()
+		<-ctx.Done()
+		return wire.Upload{}, ctx.Err()
+	}
+	if f.uploadErr != nil {
+		return wire.Upload{}, f.uploadErr
+	}
+	progress(total, total)
+	return wire.Upload{ID: "u1", AppID: r.AppID, State: "done", VersionID: 99}, nil
+}
+func (f *fakeBackend) Download(_ context.Context, v wire.DocumentVersion, dst string) error {
+	if f.downloads == nil {
+		f.downloads = map[string]int64{}
+	}
+	f.downloads[dst] = v.ID
+	return nil
 }
 
 // queue stands in for the outbox while f.offline: the command is kept and

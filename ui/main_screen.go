@@ -32,6 +32,8 @@ type backend interface {
 	Sessions(context.Context) ([]wire.Session, error)
 	EndSession(ctx context.Context, id int64) error
 	Logins(context.Context) ([]wire.LoginEvent, error)
+	Upload(ctx context.Context, r app.UploadRequest, progress func(done, total int64)) (wire.Upload, error)
+	Download(ctx context.Context, v wire.DocumentVersion, dst string) error
 	DiscardPending(id uint64) (bool, error)
 	DismissRefused(id uint64) error
 }
