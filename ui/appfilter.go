@@ -15,6 +15,9 @@ type appFilter struct {
 	status wire.Status        // "" for any
 	kind   wire.ExpertiseKind // "" for any
 	query  string
+	// from and to bound the filing date, inclusive (zero: open); see
+	// filedOn.
+	from, to wire.Date
 	// sortCol is the column sorted by, or -1 for the Store's order (newest
 	// first); desc reverses it.
 	sortCol int
@@ -31,6 +34,12 @@ func (f appFilter) matches(a wire.Application) bool {
 	if f.kind != "" && a.ExpertiseKind != f.kind {
 		return false
 	}
+	if !f.from.IsZero() || !f.to.IsZero() {
+		d := filedOn(a)
+		if (!f.from.IsZero() && d.Before(f.from)) || (!f.to.IsZero() && d.After(f.to)) {
+			return false
+		}
+	}
 	q := strings.ToLower(strings.TrimSpace(f.query))
 	if q == "" {
 		return true
@@ -41,6 +50,17 @@ func (f appFilter) matches(a wire.Application) bool {
 		}
 	}
 	return false
+}
+
+// filedOn is the date an application counts from in the date filter:
+// when it was submitted, or for a draft when it was created, as a Moscow
+// date like every date the office counts.
+func filedOn(a wire.Application) wire.Date {
+	t := a.CreatedAt
+	if a.SubmittedAt != nil {
+		t = *a.SubmittedAt
+	}
+	return wire.DateOf(t)
 }
 
 // apply returns the applications of list that match, sorted. list is in

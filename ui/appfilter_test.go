@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
@@ -142,5 +143,62 @@ func TestApplicationsExportWritesShownRows(t *testing.T) {
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\r\n"), "\r\n")
 	if !out.closed || len(lines) != 2 || !strings.HasPrefix(lines[1], "ГГЭ-2026-000001;Положительное заключение;-3;") {
 		t.Errorf("export (closed %v):\n%s", out.closed, out.String())
+	}
+}
+
+func TestDateRangeFilter(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2026, 3, d, 10, 0, 0, 0, time.UTC) }
+	sub := func(d int) *time.Time { x := day(d); return &x }
+	apps := []wire.Application{
+		{ID: 4, Number: "N4", CreatedAt: day(1), SubmittedAt: sub(20)},
+		{ID: 3, Number: "N3", CreatedAt: day(1), SubmittedAt: sub(10)},
+		// A draft counts from its creation; 22:30 UTC on the 4th is the 5th in Moscow.
+		{ID: 2, Number: "N2", CreatedAt: time.Date(2026, 3, 4, 22, 30, 0, 0, time.UTC)},
+		{ID: 1, Number: "N1", CreatedAt: day(1), SubmittedAt: sub(1)},
+	}
+	d := func(n int) wire.Date { return wire.Date{Year: 2026, Month: 3, Day: n} }
+	tests := []struct {
+		name     string
+		from, to wire.Date
+		want     []string
+	}{
+		{"open", wire.Date{}, wire.Date{}, []string{"N4", "N3", "N2", "N1"}},
+		{"from is inclusive", d(10), wire.Date{}, []string{"N4", "N3"}},
+		{"to is inclusive", wire.Date{}, d(10), []string{"N3", "N2", "N1"}},
+		{"the draft's Moscow date", d(5), d(5), []string{"N2"}},
+		{"not the UTC date", d(4), d(4), nil},
+		{"empty range", d(11), d(19), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := appFilter{sortCol: -1, from: tt.from, to: tt.to}
+			var got []string
+			for _, a := range f.apply(apps, func(wire.Application) (int, bool) { return 0, false }) {
+				got = append(got, a.Number)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDateRangeEntriesFilterTheTable(t *testing.T) {
+	_, be, v := newAppsFixture(t)
+	later := time.Date(2026, 4, 15, 9, 0, 0, 0, time.UTC)
+	a, _ := be.store.Application(2)
+	a.SubmittedAt = &later
+	be.store.UpsertApplication(a)
+	from := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	v.fromDate.SetDate(&from)
+	if got := numbers(v); !slices.Equal(got, []string{"ГГЭ-2026-000002"}) {
+		t.Fatalf("rows from 1 April: %v", got)
+	}
+	if !strings.Contains(v.count.Text, "1") {
+		t.Errorf("count %q", v.count.Text)
+	}
+	v.fromDate.SetDate(nil)
+	if got := numbers(v); len(got) != 3 {
+		t.Errorf("rows after clearing the date: %v", got)
 	}
 }

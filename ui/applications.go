@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -65,6 +66,8 @@ type applicationsView struct {
 	search    *widget.Entry
 	statusSel *widget.Select
 	kindSel   *widget.Select
+	fromDate  *widget.DateEntry
+	toDate    *widget.DateEntry
 	export    *widget.Button
 	cardBox   *fyne.Container
 	card      *applicationCard
@@ -137,12 +140,19 @@ func newApplicationsView(e *env, be backend) *applicationsView {
 		}
 		v.refresh()
 	}
+	v.fromDate, v.toDate = widget.NewDateEntry(), widget.NewDateEntry()
+	v.fromDate.SetPlaceHolder(lang.L("apps.filter.from"))
+	v.toDate.SetPlaceHolder(lang.L("apps.filter.to"))
+	v.fromDate.OnChanged = func(t *time.Time) { v.filter.from = dateOfEntry(t); v.refresh() }
+	v.toDate.OnChanged = func(t *time.Time) { v.filter.to = dateOfEntry(t); v.refresh() }
 	v.cardBox = container.NewStack(container.NewCenter(widget.NewLabel(lang.L("apps.pick"))))
 	tools := container.NewVBox(
 		// The search gets a row of its own: beside the two selects it was
 		// squeezed to a few characters in the list pane.
 		v.search,
 		container.NewGridWithColumns(2, v.statusSel, v.kindSel),
+		container.NewBorder(nil, nil, widget.NewLabel(lang.L("apps.filter.filed")), nil,
+			container.NewGridWithColumns(2, v.fromDate, v.toDate)),
 		container.NewHBox(reload, v.export, v.count),
 	)
 	list := container.NewBorder(tools, nil, nil, nil, v.table)
@@ -155,6 +165,15 @@ func newApplicationsView(e *env, be backend) *applicationsView {
 }
 
 func (v *applicationsView) content() fyne.CanvasObject { return v.root }
+
+// dateOfEntry is the calendar date a date entry holds (zero when empty).
+// The entry parses the typed day as midnight UTC; its fields are the day.
+func dateOfEntry(t *time.Time) wire.Date {
+	if t == nil {
+		return wire.Date{}
+	}
+	return wire.Date{Year: t.Year(), Month: t.Month(), Day: t.Day()}
+}
 
 func (v *applicationsView) close() {
 	v.unwatch()
