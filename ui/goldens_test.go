@@ -1,0 +1,84 @@
+package ui
+
+import (
+	"context"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/expertiza/expertiza/app"
+	"github.com/expertiza/expertiza/sync/wire"
+)
+
+// TestScreenMarkup pins the layout of each screen as markup in
+// testdata/: a change to what a screen shows shows up in review as a diff
+// of these files (regenerate from testdata/failed after checking it).
+func TestScreenMarkup(t *testing.T) {
+	applicant := wire.User{ID: 20, FullName: "Иванов И. И.", Role: wire.RoleApplicant}
+	tests := []struct {
+		golden string
+		build  func(t *testing.T) *env
+	}{
+		{"card_details.xml", func(t *testing.T) *env {
+			e, _, _ := openCard(t, applicant, 3, wire.Actor{Role: wire.RoleApplicant, Member: true})
+			return e
+		}},
+		{"card_documents.xml", func(t *testing.T) *env {
+			e, _, c := filesCard(t, applicant)
+			c.tabs.SelectIndex(1)
+			return e
+		}},
+		{"card_chat_pending.xml", func(t *testing.T) *env {
+			e, be, c := openCard(t, applicant, 3, wire.Actor{Role: wire.RoleApplicant, Member: true})
+			be.offline = true
+			p := c.chats[wire.ChannelApplicant]
+			test.Type(p.entry, "Загрузили исправленный том 3")
+			test.Tap(p.send)
+			c.tabs.SelectIndex(3)
+			return e
+		}},
+		{"card_offline_move.xml", func(t *testing.T) *env {
+			e, be, c := openCard(t, applicant, 3, wire.Actor{Role: wire.RoleApplicant, Member: true})
+			be.offline = true
+			c.set(app.Card{App: c.app, Offline: true, Channels: app.Channels(applicant.Role), Transitions: be.transitions})
+			test.Tap(c.buttons[wire.StatusWithdrawn])
+			test.Type(c.askEntry, "Передумали")
+			c.lastAsk.(interface{ Submit() }).Submit()
+			return e
+		}},
+		{"account.xml", func(t *testing.T) *env {
+			e, _, _ := newAccountFixture(t)
+			return e
+		}},
+		{"register.xml", func(t *testing.T) *env {
+			e := newTestEnv(t, fyne.NewSize(640, 720))
+			s := newRegisterScreen(e, registerDeps{server: "http://127.0.0.1:8443",
+				register: func(context.Context, string, wire.RegisterRequest) (wire.User, error) { return wire.User{}, nil },
+				onDone:   func(string, wire.User) {}, onCancel: func() {}})
+			show(e, s.content(), fyne.NewSize(640, 720))
+			test.Type(s.inn.entry, "7707083894") // a wrong check digit: the hint shows
+			return e
+		}},
+		{"enrol.xml", func(t *testing.T) *env {
+			e := newTestEnv(t, fyne.NewSize(560, 640))
+			s := newEnrolScreen(e, enrolDeps{
+				enrol: func(context.Context) (wire.TOTPEnrolResponse, error) {
+					return wire.TOTPEnrolResponse{Secret: "JBSWY3DPEHPK3PXP", OTPAuthURL: "otpauth://totp/x", QRPNG: testPNG(t)}, nil
+				},
+				confirm:  func(context.Context, string) (wire.User, error) { return wire.User{}, nil },
+				onDone:   func() {},
+				onLogout: func() {},
+			})
+			show(e, s.content(), fyne.NewSize(560, 640))
+			s.start()
+			return e
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.golden, func(t *testing.T) {
+			e := tt.build(t)
+			test.AssertRendersToMarkup(t, tt.golden, e.win.Canvas())
+		})
+	}
+}
