@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -125,37 +124,13 @@ func (s *Service) ListApplications(ctx context.Context, p *Principal, f ListFilt
 	return out, nil
 }
 
+// validateInput refuses a form with the first of its faults (the client
+// runs the same check and marks them all).
 func validateInput(in wire.ApplicationInput, create bool) error {
-	str := func(p *string) string {
-		if p == nil {
-			return ""
-		}
-		return strings.TrimSpace(*p)
+	if errs := wire.ApplicationInputErrors(in, create); len(errs) > 0 {
+		return errs[0]
 	}
-	var errs []error
-	if create || in.ObjectName != nil {
-		if str(in.ObjectName) == "" {
-			errs = append(errs, wire.E(wire.CodeInvalid, "object_name", "Укажите наименование объекта капитального строительства", "Enter the name of the construction object"))
-		}
-	}
-	if create || in.ObjectAddress != nil {
-		if str(in.ObjectAddress) == "" {
-			errs = append(errs, wire.E(wire.CodeInvalid, "object_address", "Укажите адрес (местоположение) объекта", "Enter the object's address"))
-		}
-	}
-	if (create || in.WorksKind != nil) && (in.WorksKind == nil || !in.WorksKind.Valid()) {
-		errs = append(errs, wire.E(wire.CodeInvalid, "works_kind", "Выберите вид работ: строительство, реконструкция или капитальный ремонт", "Choose the kind of works: construction, reconstruction or overhaul"))
-	}
-	if (create || in.ExpertiseKind != nil) && (in.ExpertiseKind == nil || !in.ExpertiseKind.Valid()) {
-		errs = append(errs, wire.E(wire.CodeInvalid, "expertise_kind", "Выберите предмет экспертизы", "Choose what the expertise covers"))
-	}
-	if (create || in.Financing != nil) && (in.Financing == nil || !in.Financing.Valid()) {
-		errs = append(errs, wire.E(wire.CodeInvalid, "financing", "Выберите источник финансирования", "Choose the source of financing"))
-	}
-	if in.ApplicantEmail != nil && str(in.ApplicantEmail) != "" {
-		errs = append(errs, validEmail("applicant_email", str(in.ApplicantEmail)))
-	}
-	return firstWireError(errors.Join(errs...))
+	return nil
 }
 
 func apply(a *store.AppRow, in wire.ApplicationInput) {

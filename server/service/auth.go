@@ -39,13 +39,7 @@ func validLogin(login string) error {
 	return nil
 }
 
-func validEmail(field, email string) error {
-	at := strings.IndexByte(email, '@')
-	if at < 1 || at == len(email)-1 || strings.ContainsAny(email, " \t\r\n") || len(email) > 254 {
-		return wire.E(wire.CodeInvalid, field, "Укажите адрес электронной почты вида name@example.ru", "Enter an e-mail address like name@example.ru")
-	}
-	return nil
-}
+func validEmail(field, email string) error { return wire.ValidEmail(field, email) }
 
 func required(field, value, ru, en string) error {
 	if strings.TrimSpace(value) == "" {
