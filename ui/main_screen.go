@@ -50,6 +50,8 @@ type mainScreen struct {
 	notes    *notificationsView
 	settings *settingsView
 	account  *accountView
+	prefs    *preferencesView // made when first opened
+	notifier *app.Notifier    // desktop notifications
 
 	navApps, navNotes, navAccount, navSettings *widget.Button
 	body                                       *fyne.Container
@@ -90,6 +92,8 @@ func newMainScreen(e *env, be backend, onLogout func()) *mainScreen {
 	m.refused.Importance = widget.DangerImportance
 	m.refused.Hide()
 	m.userText = widget.NewLabel("")
+	m.notifier = newDesktopNotifier(e, be)
+	m.linkPreferences()
 	m.showApps()
 	m.refresh()
 	m.unwatch = e.watch(be.Store(), m.refresh)
@@ -121,6 +125,7 @@ func (m *mainScreen) close() {
 	m.apps.close()
 	m.notes.close()
 	m.account.close()
+	m.notifier.Stop()
 }
 
 func (m *mainScreen) showApps()     { m.show(m.apps.content(), m.navApps) }

@@ -117,6 +117,8 @@ type settingsView struct {
 	themeOpts []string // option labels, in the order of themeValues
 	sizeOpts  []string
 	root      fyne.CanvasObject
+	notes     *fyne.Container // the notification preferences' link; hidden until linked
+	notesOpen *widget.Button
 }
 
 var (
@@ -172,11 +174,23 @@ func newSettingsView(e *env) *settingsView {
 		widget.NewFormItem(lang.L("settings.text"), v.sizes),
 	)
 	title := widget.NewLabelWithStyle(lang.L("nav.settings"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	v.root = container.NewBorder(title, nil, nil, nil, container.NewVScroll(container.NewVBox(container.New(minWidth{520}, form))))
+	v.notesOpen = widget.NewButtonWithIcon(lang.L("prefs.open"), theme.SettingsIcon(), nil)
+	v.notes = container.NewVBox(widget.NewSeparator(),
+		widget.NewLabelWithStyle(lang.L("settings.notifications"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		container.NewHBox(v.notesOpen))
+	v.notes.Hide()
+	v.root = container.NewBorder(title, nil, nil, nil, container.NewVScroll(container.NewVBox(container.New(minWidth{520}, form), v.notes)))
 	return v
 }
 
 func (v *settingsView) content() fyne.CanvasObject { return v.root }
+
+// linkNotifications shows the button that opens the notification
+// preferences.
+func (v *settingsView) linkNotifications(open func()) {
+	v.notesOpen.OnTapped = open
+	v.notes.Show()
+}
 
 // indexOr is the index of s in list, or def when it is not there.
 func indexOr(list []string, s string, def int) int {
