@@ -1,5 +1,5 @@
-// Package assets holds the files embedded in the desktop client: the icon
-// and the interface translations.
+// Package assets holds the files embedded in the programs: the icon, the
+// interface translations and the fonts PDF documents are typeset with.
 package assets
 
 import "embed"
@@ -14,3 +14,11 @@ var Translations embed.FS
 //
 //go:embed icon.png
 var Icon []byte
+
+// Fonts holds fonts/DejaVuSans.ttf and fonts/DejaVuSans-Bold.ttf (DejaVu
+// 2.37 from Debian's fonts-dejavu-core, licence in fonts/LICENSE): PDF
+// documents embed them, so Cyrillic prints the same on every machine
+// whatever fonts it has installed.
+//
+//go:embed fonts
+var Fonts embed.FS

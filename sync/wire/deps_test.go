@@ -26,6 +26,9 @@ func TestDependencyRule(t *testing.T) {
 		{"github.com/expertiza/expertiza/app/...", func(d string) bool { return strings.HasPrefix(d, "github.com/jackc/") }, "app/ never imports pgx"},
 		{"github.com/expertiza/expertiza/app/...", func(d string) bool { return strings.HasPrefix(d, "fyne.io/") }, "app/ never imports Fyne"},
 		{"github.com/expertiza/expertiza/ui/...", func(d string) bool { return strings.HasPrefix(d, "github.com/jackc/") }, "ui/ never imports pgx"},
+		{"github.com/expertiza/expertiza/pdfdoc/...", func(d string) bool {
+			return strings.HasPrefix(d, "fyne.io/") || strings.HasPrefix(d, "github.com/jackc/")
+		}, "pdfdoc/ (used by client and server) imports neither Fyne nor pgx"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.why, func(t *testing.T) {
