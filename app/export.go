@@ -66,6 +66,8 @@ type ListFilter struct {
 	Status wire.Status        // "" for any
 	Kind   wire.ExpertiseKind // "" for any
 	Query  string             // the search text, "" for none
+	// From and To bound the filing date, inclusive (zero: open).
+	From, To wire.Date
 }
 
 // describe says in Russian which applications the filter keeps, or ""
@@ -80,6 +82,15 @@ func (f ListFilter) describe() string {
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		parts = append(parts, "поиск «"+q+"»")
+	}
+	ruDate := func(d wire.Date) string { return fmt.Sprintf("%02d.%02d.%04d", d.Day, int(d.Month), d.Year) }
+	switch {
+	case !f.From.IsZero() && !f.To.IsZero():
+		parts = append(parts, "подано с "+ruDate(f.From)+" по "+ruDate(f.To))
+	case !f.From.IsZero():
+		parts = append(parts, "подано с "+ruDate(f.From))
+	case !f.To.IsZero():
+		parts = append(parts, "подано по "+ruDate(f.To))
 	}
 	if len(parts) == 0 {
 		return ""

@@ -204,3 +204,24 @@ func TestWorkingDays(t *testing.T) {
 		}
 	}
 }
+
+func TestListFilterDescribe(t *testing.T) {
+	d := func(m time.Month, day int) wire.Date { return wire.Date{Year: 2026, Month: m, Day: day} }
+	tests := []struct {
+		name string
+		f    ListFilter
+		want string
+	}{
+		{"nothing", ListFilter{}, ""},
+		{"range", ListFilter{From: d(3, 1), To: d(3, 31)}, "Отбор: подано с 01.03.2026 по 31.03.2026"},
+		{"from", ListFilter{From: d(3, 1)}, "Отбор: подано с 01.03.2026"},
+		{"to and status", ListFilter{Status: wire.StatusDraft, To: d(12, 9)}, "Отбор: статус «Черновик»; подано по 09.12.2026"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.f.describe(); got != tt.want {
+				t.Errorf("describe() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

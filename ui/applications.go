@@ -69,6 +69,9 @@ type applicationsView struct {
 	fromDate  *widget.DateEntry
 	toDate    *widget.DateEntry
 	export    *widget.Button
+	exportPDF *widget.Button
+	newApp    *widget.Button
+	pdf       pdfEngine
 	cardBox   *fyne.Container
 	card      *applicationCard
 	root      fyne.CanvasObject
@@ -108,6 +111,9 @@ func newApplicationsView(e *env, be backend) *applicationsView {
 	v.count = widget.NewLabel("")
 	reload := widget.NewButtonWithIcon(lang.L("apps.reload"), theme.ViewRefreshIcon(), v.reload)
 	v.export = widget.NewButtonWithIcon(lang.L("apps.export"), theme.DocumentSaveIcon(), v.chooseExportFile)
+	v.exportPDF = widget.NewButtonWithIcon(lang.L("apps.export_pdf"), theme.DocumentPrintIcon(), v.chooseExportPDF)
+	v.newApp = widget.NewButtonWithIcon(lang.L("apps.new"), theme.ContentAddIcon(), func() { askNewApplication(e, be, v.open) })
+	v.newApp.Importance = widget.HighImportance
 	v.search = widget.NewEntry()
 	v.search.SetPlaceHolder(lang.L("apps.search"))
 	v.search.OnChanged = func(q string) {
@@ -153,8 +159,11 @@ func newApplicationsView(e *env, be backend) *applicationsView {
 		container.NewGridWithColumns(2, v.statusSel, v.kindSel),
 		container.NewBorder(nil, nil, widget.NewLabel(lang.L("apps.filter.filed")), nil,
 			container.NewGridWithColumns(2, v.fromDate, v.toDate)),
-		container.NewHBox(reload, v.export, v.count),
+		container.NewHBox(reload, v.export, v.exportPDF, v.count),
 	)
+	if be.Me().Role == wire.RoleApplicant {
+		tools.Objects = append([]fyne.CanvasObject{container.NewHBox(v.newApp)}, tools.Objects...)
+	}
 	list := container.NewBorder(tools, nil, nil, nil, v.table)
 	split := container.NewHSplit(list, v.cardBox)
 	split.Offset = 0.55
@@ -321,6 +330,47 @@ func (v *applicationsView) exportTo(w io.WriteCloser) {
 		}
 		if err != nil {
 			err = fmt.Errorf("write CSV: %w", err)
+		}
+		return struct{}{}, err
+	}, func(_ struct{}, err error) { v.env.showError(err) })
+}
+
+// listFilter is the filter shown, as the PDF register prints it.
+func (v *applicationsView) listFilter() app.ListFilter {
+	f := v.filter
+	return app.ListFilter{Status: f.status, Kind: f.kind, Query: f.query, From: f.from, To: f.to}
+}
+
+// chooseExportPDF asks where to save the rows shown as a PDF register.
+func (v *applicationsView) chooseExportPDF() {
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil {
+			v.env.showError(err)
+			return
+		}
+		if w == nil {
+			return
+		}
+		v.exportPDFTo(w)
+	}, v.env.win)
+	d.SetFileName(lang.L("apps.export_file") + ".pdf")
+	d.Show()
+}
+
+// exportPDFTo typesets the rows shown, as on screen, off the UI goroutine
+// and writes them to w.
+func (v *applicationsView) exportPDFTo(w io.WriteCloser) {
+	rows, filter := v.rows, v.listFilter()
+	call(v.env, "export applications to PDF", func(ctx context.Context) (struct{}, error) {
+		eng, err := v.pdf.get(ctx, v.env.dataDir)
+		if err == nil {
+			err = app.ExportPDF(ctx, eng, w, rows, v.be.DaysLeft, filter, time.Now())
+		}
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			err = fmt.Errorf("write PDF: %w", err)
 		}
 		return struct{}{}, err
 	}, func(_ struct{}, err error) { v.env.showError(err) })

@@ -44,6 +44,10 @@ type applicationCard struct {
 	tabs     *container.AppTabs
 	chats    map[wire.Channel]*chatPane
 	pending  *pendingBox
+	form     *appForm // the editable form, when the user may edit
+	formFor  int64    // version the form was loaded from
+	saveBtn  *widget.Button
+	delBtn   *widget.Button
 	offline  *widget.Label
 	root     fyne.CanvasObject
 	unwatch  func()
@@ -315,6 +319,11 @@ func (c *applicationCard) move(to wire.Status, comment string) {
 }
 
 func (c *applicationCard) renderDetails() {
+	if canEditForm(c.app, c.be.Me()) {
+		c.renderForm()
+		return
+	}
+	c.form = nil
 	a := c.app
 	ro := func(s string) fyne.CanvasObject {
 		if strings.TrimSpace(s) == "" {
@@ -368,6 +377,92 @@ func (c *applicationCard) renderDetails() {
 	)
 	c.details.Objects = []fyne.CanvasObject{form}
 	c.details.Refresh()
+}
+
+// renderForm shows the form to edit, keeping what the user typed when
+// the application changes underneath (saving then meets a conflict and
+// shows it, rather than dropping the typing).
+func (c *applicationCard) renderForm() {
+	if c.form != nil {
+		if _, dirty := c.form.changes(); dirty {
+			return
+		}
+		if c.formFor == c.app.Version {
+			return
+		}
+	}
+	if c.form == nil {
+		c.form = newAppForm()
+		c.saveBtn = widget.NewButtonWithIcon(lang.L("card.save"), theme.DocumentSaveIcon(), c.saveForm)
+		c.saveBtn.Importance = widget.HighImportance
+		c.delBtn = widget.NewButtonWithIcon(lang.L("card.delete_draft"), theme.DeleteIcon(), c.askDelete)
+		c.delBtn.Importance = widget.DangerImportance
+	}
+	c.form.load(c.app)
+	c.formFor = c.app.Version
+	buttons := container.NewHBox(c.saveBtn)
+	if c.app.Status == wire.StatusDraft {
+		buttons.Add(c.delBtn)
+	}
+	num := widget.NewForm(widget.NewFormItem(lang.L("card.number"), widget.NewLabel(c.app.Number)),
+		widget.NewFormItem(lang.L("card.status"), widget.NewLabel(statusLabel(c.app.Status))))
+	c.details.Objects = []fyne.CanvasObject{container.NewVBox(num, c.form.form, buttons)}
+	c.details.Refresh()
+}
+
+func (c *applicationCard) saveForm() {
+	in, dirty := c.form.changes()
+	if !dirty {
+		dialog.ShowInformation(lang.L("card.save"), lang.L("card.no_changes"), c.env.win)
+		return
+	}
+	if errs := wire.ApplicationInputErrors(in, false); len(errs) > 0 {
+		c.form.show(errs)
+		return
+	}
+	seen := c.app.Version
+	c.saveBtn.Disable()
+	call(c.env, "save application", func(ctx context.Context) (wire.Application, error) {
+		return c.be.UpdateApplication(ctx, c.id, seen, in)
+	}, func(a wire.Application, err error) {
+		c.saveBtn.Enable()
+		if c.closed {
+			return
+		}
+		if err != nil {
+			if we, ok := wire.AsError(err); ok && we.Code == wire.CodeInvalid && c.form.show([]*wire.Error{we}) {
+				return
+			}
+			c.env.showError(err)
+			if app.IsConflict(err) {
+				// Someone changed it meanwhile: show theirs; the user
+				// types the change again on fresh data.
+				c.form.orig = c.form.all()
+				c.load()
+			}
+			return
+		}
+		c.app = a
+		c.form.load(a)
+		c.formFor = a.Version
+		c.renderHeader()
+	})
+}
+
+func (c *applicationCard) askDelete() {
+	seen := c.app.Version
+	d := dialog.NewConfirm(lang.L("card.delete_draft"), lang.L("card.delete_confirm", map[string]any{"Number": c.app.Number}), func(ok bool) {
+		if !ok {
+			return
+		}
+		call(c.env, "delete draft", func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, c.be.DeleteDraft(ctx, c.id, seen)
+		}, func(_ struct{}, err error) { c.env.showError(err) })
+	}, c.env.win)
+	d.SetConfirmText(lang.L("card.delete_draft"))
+	d.SetDismissText(lang.L("dialog.cancel"))
+	c.lastAsk, c.askEntry = d, nil
+	d.Show()
 }
 
 func innText(inn string) string {

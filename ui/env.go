@@ -29,6 +29,9 @@ type env struct {
 	// spawn starts background work; tests run it inline so that a tap and
 	// its result happen within one test step.
 	spawn func(func())
+	// dataDir is the app's own folder (cache, generated files); "" in
+	// tests that need none.
+	dataDir string
 }
 
 // onMain runs fn on the Fyne goroutine. It is the one place fyne.Do is

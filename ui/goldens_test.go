@@ -47,6 +47,12 @@ func TestScreenMarkup(t *testing.T) {
 			c.lastAsk.(interface{ Submit() }).Submit()
 			return e
 		}},
+		{"card_draft_form.xml", func(t *testing.T) *env {
+			e, _, c := draftCard(t)
+			c.form.email.entry.SetText("не почта")
+			test.Tap(c.saveBtn)
+			return e
+		}},
 		{"account.xml", func(t *testing.T) *env {
 			e, _, _ := newAccountFixture(t)
 			return e

@@ -82,6 +82,16 @@ type fakeBackend struct {
 	atHalf      func() // when set, called after half the bytes; the upload then waits for its ctx to end
 	uploadErr   error
 	downloads   map[string]int64 // destination → version id
+	created     []wire.ApplicationInput
+	createErr   error
+	updates     []update
+	updateErr   error
+	deleted     [][2]int64
+}
+
+type update struct {
+	id, seen int64
+	in       wire.ApplicationInput
 }
 
 func newFakeBackend(me wire.User) *fakeBackend {
@@ -163,6 +173,36 @@ func (f *fakeBackend) Logins(context.Context) ([]wire.LoginEvent, error) {
 	return slices.Clone(f.logins), f.accountErr
 }
 
+func (f *fakeBackend) CreateApplication(_ context.Context, in wire.ApplicationInput) (wire.Application, error) {
+	f.created = append(f.created, in)
+	if f.createErr != nil {
+		return wire.Application{}, f.createErr
+	}
+	a := wire.Application{ID: 50, Number: "ГГЭ-2026-000050", OrgID: f.me.OrgID, ObjectName: *in.ObjectName, ObjectAddress: *in.ObjectAddress,
+		WorksKind: *in.WorksKind, ExpertiseKind: *in.ExpertiseKind, Financing: *in.Financing, Status: wire.StatusDraft, Version: 1}
+	f.store.UpsertApplication(a)
+	return a, nil
+}
+func (f *fakeBackend) UpdateApplication(_ context.Context, id, seen int64, in wire.ApplicationInput) (wire.Application, error) {
+	f.updates = append(f.updates, update{id, seen, in})
+	if f.updateErr != nil {
+		return wire.Application{}, f.updateErr
+	}
+	a, _ := f.store.Application(id)
+	if in.ObjectName != nil {
+		a.ObjectName = *in.ObjectName
+	}
+	if in.ApplicantEmail != nil {
+		a.ApplicantEmail = *in.ApplicantEmail
+	}
+	a.Version++
+	f.store.UpsertApplication(a)
+	return a, nil
+}
+func (f *fakeBackend) DeleteDraft(_ context.Context, id, seen int64) error {
+	f.deleted = append(f.deleted, [2]int64{id, seen})
+	return nil
+}
 func (f *fakeBackend) Upload(ctx context.Context, r app.UploadRequest, progress func(done, total int64)) (wire.Upload, error) {
 	f.uploads = append(f.uploads, r)
 	const total = 1000

@@ -32,6 +32,9 @@ type backend interface {
 	Sessions(context.Context) ([]wire.Session, error)
 	EndSession(ctx context.Context, id int64) error
 	Logins(context.Context) ([]wire.LoginEvent, error)
+	CreateApplication(ctx context.Context, in wire.ApplicationInput) (wire.Application, error)
+	UpdateApplication(ctx context.Context, id, seen int64, in wire.ApplicationInput) (wire.Application, error)
+	DeleteDraft(ctx context.Context, id, seen int64) error
 	Upload(ctx context.Context, r app.UploadRequest, progress func(done, total int64)) (wire.Upload, error)
 	Download(ctx context.Context, v wire.DocumentVersion, dst string) error
 	DiscardPending(id uint64) (bool, error)

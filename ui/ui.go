@@ -75,6 +75,7 @@ func Create(a fyne.App, w fyne.Window, opts Options) *UI {
 	}
 	if root := a.Storage().RootURI(); root != nil {
 		u.data = root.Path()
+		e.dataDir = u.data
 	}
 	kr, where := app.OpenKeyring(log, u.data, device)
 	sess.SetKeyring(kr)
