@@ -50,7 +50,7 @@ type Workspace struct {
 	omu        sync.Mutex
 	outbox     *client.Outbox // nil until UseCache
 	outboxPath string
-	files      string // downloaded contents by SHA-256; "" until UseCache
+	files      string                        // downloaded contents by SHA-256; "" until UseCache
 	waiters    map[string]chan client.Result // submit calls by idempotency key
 	kick       chan struct{}
 }

@@ -177,4 +177,3 @@ func TestExportPDFWritesTheRowsShown(t *testing.T) {
 		t.Error("the PDF has a row the filter hides")
 	}
 }
-
