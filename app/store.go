@@ -51,6 +51,7 @@ type Store struct {
 	dirty     dirtySet   // what changed since the cache last wrote
 	cl        *cacheLink // the disk cache, nil when none
 	out       outboxState
+	chat      chatState
 
 	lmu       sync.Mutex
 	listeners map[int]func()
@@ -80,6 +81,7 @@ func (s *Store) reset() {
 	s.state, s.stateErr, s.synced = client.StateOffline, nil, false
 	s.seq, s.hasSeq, s.resyncing = 0, false, false
 	s.dirty = dirtySet{all: true}
+	s.chat.init()
 }
 
 // Clear forgets everything (at logout), so the next user sees nothing of
@@ -431,6 +433,16 @@ func (s *Store) apply(e wire.Event) (bool, error) {
 		k := chatKey{m.AppID, m.Channel}
 		s.messages[k] = mergeByID(s.messages[k], []wire.Message{m}, func(m wire.Message) int64 { return m.ID })
 		s.dirty.chat(k)
+		s.stopTyping(k, m.AuthorID)
+	case wire.EventMessageRead:
+		var m wire.ReadMark
+		if err := e.Decode(&m); err != nil {
+			return false, err
+		}
+		if m.AppID == 0 {
+			m.AppID = e.AppID
+		}
+		s.noteRead(m)
 	case wire.EventDocumentVersion:
 		var d wire.Document
 		if err := e.Decode(&d); err != nil {
@@ -495,9 +507,6 @@ func (s *Store) Event(e wire.Event) {
 		s.log.Warn("event skipped", "err", err)
 	}
 }
-
-// Ephemeral implements client.Handler; presence and typing are not shown yet.
-func (s *Store) Ephemeral(wire.Ephemeral) {}
 
 // Resync implements client.Handler: the stream cannot continue from where
 // this client was, so the lists are reloaded before later events apply.

@@ -53,13 +53,15 @@ type Workspace struct {
 	files      string                        // downloaded contents by SHA-256; "" until UseCache
 	waiters    map[string]chan client.Result // submit calls by idempotency key
 	kick       chan struct{}
+	stream     *client.Stream        // while Run runs, for typing signals
+	typedAt    map[chatKey]time.Time // last typing signal sent per chat
 }
 
 // NewWorkspace joins a session and a store. The store reloads through the
 // workspace when the stream asks it to.
 func NewWorkspace(log *slog.Logger, sess *Session, store *Store) *Workspace {
 	w := &Workspace{log: log, sess: sess, store: store, now: time.Now, cal: wire.DefaultCalendar(),
-		waiters: map[string]chan client.Result{}, kick: make(chan struct{}, 1)}
+		waiters: map[string]chan client.Result{}, kick: make(chan struct{}, 1), typedAt: map[chatKey]time.Time{}}
 	store.SetReloader(w.Reload)
 	return w
 }
@@ -147,6 +149,14 @@ func (w *Workspace) Run(ctx context.Context) error {
 	}
 	h := &streamHandler{Store: w.store, online: w.kickFlush}
 	h.st = c.NewStream(h, after)
+	w.omu.Lock()
+	w.stream = h.st
+	w.omu.Unlock()
+	defer func() {
+		w.omu.Lock()
+		w.stream = nil
+		w.omu.Unlock()
+	}()
 	loopCtx, stopLoop := context.WithCancel(ctx)
 	defer stopLoop()
 	go w.flushLoop(loopCtx)
@@ -282,6 +292,11 @@ func (w *Workspace) OpenApplication(ctx context.Context, id int64) (Card, error)
 		return Card{}, fmt.Errorf("files of application %d: %w", id, err)
 	}
 	w.store.SetDocuments(id, card.Documents)
+	marks, err := c.ReadMarks(ctx, id)
+	if err != nil {
+		return Card{}, fmt.Errorf("read marks of application %d: %w", id, err)
+	}
+	w.store.SetReadMarks(id, marks)
 	for _, ch := range card.Channels {
 		ms, err := w.messages(ctx, c, id, ch)
 		if err != nil {

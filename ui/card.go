@@ -89,6 +89,11 @@ func newApplicationCard(e *env, be backend, id int64) *applicationCard {
 	c.offline.Hide()
 	top := container.NewVBox(c.title, c.status, container.NewHScroll(c.actions), c.offline, c.pending.content(), c.errText, widget.NewSeparator())
 	c.root = container.NewBorder(top, nil, nil, nil, c.tabs)
+	c.tabs.OnSelected = func(*container.TabItem) {
+		for _, p := range c.chats {
+			p.refresh()
+		}
+	}
 	c.unwatch = e.watch(be.Store(), c.storeChanged)
 	return c
 }
@@ -134,7 +139,9 @@ func (c *applicationCard) set(card app.Card) {
 		}
 		p := newChatPane(c.env, c.be, c.id, ch, canPost)
 		c.chats[ch] = p
-		c.tabs.Append(container.NewTabItem(channelLabel(ch), p.content()))
+		p.tabs = c.tabs
+		p.tab = container.NewTabItem(channelLabel(ch), p.content())
+		c.tabs.Append(p.tab)
 	}
 	for _, p := range c.chats {
 		p.refresh()
@@ -513,8 +520,12 @@ type chatPane struct {
 	scroll *container.Scroll
 	entry  *widget.Entry
 	send   *widget.Button
+	typing *widget.Label
 	shown  string // fingerprint of what is shown
 	root   fyne.CanvasObject
+	tabs   *container.AppTabs // the card's tabs, to show the unread count
+	tab    *container.TabItem
+	asked  int64 // last message a read mark was asked for
 }
 
 func newChatPane(e *env, be backend, appID int64, ch wire.Channel, canPost bool) *chatPane {
@@ -526,30 +537,42 @@ func newChatPane(e *env, be backend, appID int64, ch wire.Channel, canPost bool)
 	p.entry.SetMinRowsVisible(2)
 	p.entry.SetPlaceHolder(lang.L("chat.placeholder"))
 	p.entry.OnSubmitted = func(string) { p.doSend() }
+	p.entry.OnChanged = func(string) { p.be.Typing(appID, ch) }
+	p.typing = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	p.typing.Importance = widget.LowImportance
 	p.send = widget.NewButton(lang.L("chat.send"), p.doSend)
 	p.send.Importance = widget.HighImportance
 	var bottom fyne.CanvasObject
 	if canPost {
 		bottom = container.NewBorder(nil, nil, nil, p.send, p.entry)
 	}
-	p.root = container.NewBorder(nil, bottom, nil, nil, p.scroll)
+	p.root = container.NewBorder(nil, container.NewVBox(p.typing, orNil(bottom)), nil, nil, p.scroll)
 	return p
 }
 
 func (p *chatPane) content() fyne.CanvasObject { return p.root }
 
-// refresh shows messages that arrived since the last call, then the
-// user's messages still waiting in the outbox, marked as such.
+// refresh shows messages that arrived since the last call, a divider
+// before the first unread one, then the user's messages still waiting in
+// the outbox, marked as such; who is typing; and the unread count on the
+// tab. A chat on screen is read: its mark moves to the last message.
 func (p *chatPane) refresh() {
 	st := p.be.Store()
+	p.showTyping(st.Typing(p.appID, p.ch))
+	unread := st.ChatUnread(p.appID, p.ch)
+	p.showUnread(unread)
 	ms := st.Messages(p.appID, p.ch)
+	if unread > 0 && p.onScreen() {
+		p.markRead(ms[len(ms)-1].ID)
+	}
 	var queued []app.PendingCommand
 	for _, c := range st.PendingFor(p.appID) {
 		if c.Message != nil && c.Message.Channel == p.ch {
 			queued = append(queued, c)
 		}
 	}
-	fp := fmt.Sprintf("%d/%d", len(ms), len(queued))
+	mark := st.LastRead(p.appID, p.ch)
+	fp := fmt.Sprintf("%d/%d/%d", len(ms), len(queued), mark)
 	if len(ms) > 0 {
 		fp += fmt.Sprintf("/%d", ms[len(ms)-1].ID)
 	}
@@ -559,17 +582,24 @@ func (p *chatPane) refresh() {
 	if fp == p.shown {
 		return
 	}
-	objs := make([]fyne.CanvasObject, 0, len(ms)+len(queued))
+	me := p.be.Me()
+	objs := make([]fyne.CanvasObject, 0, len(ms)+len(queued)+1)
+	divided := false
 	for _, m := range ms {
+		if !divided && mark > 0 && m.ID > mark && m.AuthorID != me.ID {
+			divided = true
+			l := widget.NewLabelWithStyle(lang.L("chat.new_messages"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+			l.Importance = widget.HighImportance
+			objs = append(objs, l)
+		}
 		head := widget.NewLabelWithStyle(m.AuthorName+" · "+timeText(m.CreatedAt), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		body := widget.NewLabel(m.Body)
 		body.Wrapping = fyne.TextWrapWord
 		body.Selectable = true
 		objs = append(objs, container.NewVBox(head, body))
 	}
-	me := p.be.Me().FullName
 	for _, c := range queued {
-		head := widget.NewLabelWithStyle(me+" · "+lang.L("chat.pending"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true, Italic: true})
+		head := widget.NewLabelWithStyle(me.FullName+" · "+lang.L("chat.pending"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true, Italic: true})
 		head.Importance = widget.WarningImportance
 		body := widget.NewLabel(c.Message.Body)
 		body.Wrapping = fyne.TextWrapWord
@@ -583,6 +613,50 @@ func (p *chatPane) refresh() {
 	p.list.Objects = objs
 	p.list.Refresh()
 	p.scroll.ScrollToBottom()
+}
+
+// onScreen reports whether this chat's tab is the one shown.
+func (p *chatPane) onScreen() bool {
+	return p.tabs != nil && p.tab != nil && p.tabs.Selected() == p.tab
+}
+
+func (p *chatPane) showUnread(n int) {
+	if p.tab == nil {
+		return
+	}
+	text := channelLabel(p.ch)
+	if n > 0 {
+		text = lang.L("chat.tab_unread", map[string]any{"Name": text, "Count": n})
+	}
+	if p.tab.Text != text {
+		p.tab.Text = text
+		p.tabs.Refresh()
+	}
+}
+
+func (p *chatPane) showTyping(names []string) {
+	text := ""
+	switch len(names) {
+	case 0:
+	case 1:
+		text = lang.L("chat.typing_one", map[string]any{"Name": names[0]})
+	default:
+		text = lang.L("chat.typing_many", map[string]any{"Names": strings.Join(names, ", ")})
+	}
+	if p.typing.Text != text {
+		p.typing.SetText(text)
+	}
+}
+
+// markRead asks once per newest message to move the read mark.
+func (p *chatPane) markRead(last int64) {
+	if last <= p.asked {
+		return
+	}
+	p.asked = last
+	call(p.env, "mark chat read", func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, p.be.MarkChatRead(ctx, p.appID, p.ch)
+	}, func(struct{}, error) {})
 }
 
 func (p *chatPane) doSend() {
@@ -603,4 +677,13 @@ func (p *chatPane) doSend() {
 		p.entry.SetText("")
 		p.refresh()
 	})
+}
+
+// orNil turns a nil object into an empty container, for layouts that
+// take a list.
+func orNil(o fyne.CanvasObject) fyne.CanvasObject {
+	if o == nil {
+		return container.NewVBox()
+	}
+	return o
 }

@@ -31,6 +31,8 @@ func openCard(t *testing.T, me wire.User, id int64, actor wire.Actor) (*env, *fa
 		Messages: map[wire.Channel][]wire.Message{wire.ChannelApplicant: {{ID: 1, AppID: id, Channel: wire.ChannelApplicant,
 			AuthorName: "Иванов И. И.", Body: "Прошу принять заявление", CreatedAt: time.Date(2026, 3, 2, 9, 5, 0, 0, time.UTC)}}},
 	}
+	// The loaded message was read on an earlier visit.
+	be.store.SetReadMarks(id, []wire.ReadMark{{AppID: id, Channel: wire.ChannelApplicant, LastReadID: 1}})
 	c := newApplicationCard(e, be, id)
 	show(e, c.content(), cardSize())
 	c.load()

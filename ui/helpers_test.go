@@ -87,6 +87,8 @@ type fakeBackend struct {
 	updates     []update
 	updateErr   error
 	deleted     [][2]int64
+	markedRead  []wire.Channel
+	typed       int
 }
 
 type update struct {
@@ -199,6 +201,15 @@ func (f *fakeBackend) UpdateApplication(_ context.Context, id, seen int64, in wi
 	f.store.UpsertApplication(a)
 	return a, nil
 }
+func (f *fakeBackend) MarkChatRead(_ context.Context, appID int64, ch wire.Channel) error {
+	f.markedRead = append(f.markedRead, ch)
+	ms := f.store.Messages(appID, ch)
+	if len(ms) > 0 {
+		f.store.SetReadMarks(appID, []wire.ReadMark{{AppID: appID, Channel: ch, LastReadID: ms[len(ms)-1].ID}})
+	}
+	return nil
+}
+func (f *fakeBackend) Typing(appID int64, ch wire.Channel) { f.typed++ }
 func (f *fakeBackend) DeleteDraft(_ context.Context, id, seen int64) error {
 	f.deleted = append(f.deleted, [2]int64{id, seen})
 	return nil

@@ -37,6 +37,8 @@ type backend interface {
 	DeleteDraft(ctx context.Context, id, seen int64) error
 	Upload(ctx context.Context, r app.UploadRequest, progress func(done, total int64)) (wire.Upload, error)
 	Download(ctx context.Context, v wire.DocumentVersion, dst string) error
+	MarkChatRead(ctx context.Context, appID int64, ch wire.Channel) error
+	Typing(appID int64, ch wire.Channel)
 	DiscardPending(id uint64) (bool, error)
 	DismissRefused(id uint64) error
 }

@@ -140,3 +140,39 @@ func TestIndicatorCountsQueuedActions(t *testing.T) {
 		})
 	}
 }
+
+func TestChatUnreadTypingAndReadMark(t *testing.T) {
+	expert := wire.User{ID: 30, FullName: "Петров П. П.", Role: wire.RoleExpert}
+	_, be, c := openCard(t, expert, 3, wire.Actor{Role: wire.RoleExpert, Assigned: true})
+	p := c.chats[wire.ChannelApplicant]
+	// The loaded message (id 1) was read before; two new ones arrive.
+	be.store.SetReadMarks(3, []wire.ReadMark{{AppID: 3, Channel: wire.ChannelApplicant, LastReadID: 1}})
+	for _, m := range []wire.Message{{ID: 2, AuthorID: 20, AuthorName: "Иванов И. И.", Body: "Загрузили том 3"}, {ID: 3, AuthorID: 20, AuthorName: "Иванов И. И.", Body: "И том 4"}} {
+		m.AppID, m.Channel = 3, wire.ChannelApplicant
+		if err := be.store.Apply(mustEvent(t, wire.EventMessage, 3, m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p.tab.Text != "Чат (2)" {
+		t.Errorf("tab %q, want the unread count", p.tab.Text)
+	}
+	if !containsText(p.list, "Новые сообщения") {
+		t.Errorf("no divider before the first unread message")
+	}
+	if len(be.markedRead) != 0 {
+		t.Errorf("marked read while the chat is not on screen")
+	}
+	be.store.Ephemeral(wire.Ephemeral{Kind: wire.FrameTyping, AppID: 3, Channel: wire.ChannelApplicant, UserID: 20, UserName: "Иванов И. И."})
+	if p.typing.Text != "Иванов И. И. печатает…" {
+		t.Errorf("typing %q", p.typing.Text)
+	}
+	// The expert opens the chat: it is read.
+	c.tabs.Select(p.tab)
+	if len(be.markedRead) != 1 || p.tab.Text != "Чат" {
+		t.Errorf("on screen: marked %v, tab %q", be.markedRead, p.tab.Text)
+	}
+	test.Type(p.entry, "Принято")
+	if be.typed == 0 {
+		t.Errorf("typing is not signalled")
+	}
+}

@@ -313,6 +313,12 @@ func (c *Client) PostMessage(ctx context.Context, id int64, r wire.PostMessageRe
 	return m, c.Call(ctx, http.MethodPost, appPath(id, "/messages"), r, &m, key)
 }
 
+// ReadMarks lists the caller's read marks of an application's chats.
+func (c *Client) ReadMarks(ctx context.Context, id int64) ([]wire.ReadMark, error) {
+	var out []wire.ReadMark
+	return out, c.Call(ctx, http.MethodGet, appPath(id, "/reads"), nil, &out, "")
+}
+
 // MarkRead moves a read mark.
 func (c *Client) MarkRead(ctx context.Context, id int64, r wire.MarkReadRequest) (wire.ReadMark, error) {
 	var m wire.ReadMark
