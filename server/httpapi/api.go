@@ -290,6 +290,9 @@ func (a *API) routesSetup() {
 		return respond(w, http.StatusOK)(a.svc.Review(r.Context(), pr, id, req))
 	}))
 
+	// Review: annotations, remarks, notices (review.go).
+	a.reviewRoutes()
+
 	// Notifications.
 	a.handle("GET "+p+"/notifications", a.authed(func(w http.ResponseWriter, r *http.Request, pr *service.Principal) error {
 		return respond(w, http.StatusOK)(a.svc.Notifications(r.Context(), pr))
@@ -556,7 +559,7 @@ func replayStatus(r *http.Request) int {
 		r.Pattern == "POST "+wire.APIPrefix+"/auth/password", strings.HasSuffix(r.Pattern, "/disable"):
 		return http.StatusNoContent
 	case r.Pattern == "POST "+wire.APIPrefix+"/applications", r.Pattern == "POST "+wire.APIPrefix+"/applications/{id}/messages",
-		r.Pattern == "POST "+wire.APIPrefix+"/auth/register":
+		r.Pattern == "POST "+wire.APIPrefix+"/auth/register", reviewCreated[r.Pattern]:
 		return http.StatusCreated
 	}
 	return http.StatusOK

@@ -195,6 +195,9 @@ func (w *world) upload(appID int64, finish bool) wire.Upload {
 
 // request builds the call a relation makes for a row.
 func (w *world) request(r matrixRow, rel string) (method, path string, body any) {
+	if m, p, b, ok := w.reviewRequest(r, rel); ok {
+		return m, p, b
+	}
 	path = r.path
 	query := ""
 	if i := strings.IndexByte(path, '?'); i >= 0 {

@@ -591,7 +591,12 @@ func TestOpenAPIEnumsMatchWire(t *testing.T) {
 		{"SessionScope", []string{wire.ScopeFull, wire.ScopeEnrol}},
 		{"EventKind", strs(wire.EventApplication, wire.EventApplicationGone, wire.EventStatusChanged, wire.EventMessage,
 			wire.EventMessageRead, wire.EventNotification, wire.EventNotificationRead, wire.EventSessionRevoked, wire.EventUser,
-			wire.EventDocumentVersion, wire.EventUploadProgress)},
+			wire.EventDocumentVersion, wire.EventUploadProgress, wire.EventAnnotation, wire.EventAnnotationDelete, wire.EventAnnotationReply,
+			wire.EventRemark, wire.EventRemarkDelete, wire.EventNoticePublished)},
+		{"AnnotationKind", strs(wire.AllAnnotationKinds...)},
+		{"AnnotationStatus", strs(wire.AllAnnotationStatuses...)},
+		{"RemarkStatus", strs(wire.AllRemarkStatuses...)},
+		{"Criticality", strs(wire.CriticalityCritical, wire.CriticalityOrdinary)},
 		{"FrameType", []string{wire.FrameHello, wire.FramePresence, wire.FrameTyping, wire.FrameWelcome, wire.FrameEvent,
 			wire.FrameReplayDone, wire.FrameResync, wire.FrameEphemeral, wire.FrameError}},
 	} {

@@ -355,12 +355,18 @@ func (c *Conn) readLoop(ctx context.Context, hd *Handler, p *service.Principal) 
 // ephemeral checks the sender may see the application and publishes the
 // frame to that application's audience.
 func (hd *Handler) ephemeral(ctx context.Context, p *service.Principal, kind string, e wire.Ephemeral) error {
-	aud, err := hd.Svc.Audience(ctx, p, e.AppID)
+	if kind != wire.FramePresence {
+		e.VersionID = 0
+	}
+	aud, staffOnly, err := hd.Svc.PresenceAudience(ctx, p, e.AppID, e.VersionID)
 	if err != nil {
 		return err
 	}
 	e.Kind, e.UserID, e.UserName = kind, p.UserID, p.Name
 	m := ephemeralMsg{E: e, OrgID: aud.OrgID, ExpertIDs: aud.ExpertIDs}
+	if staffOnly {
+		m.OrgID, m.StaffOnly = 0, true
+	}
 	if kind == wire.FrameTyping && e.Channel == wire.ChannelStaff {
 		if !p.Role.Staff() {
 			return wire.E(wire.CodeNotFound, "channel", "Канал недоступен", "Channel not accessible")

@@ -323,15 +323,18 @@ type connUser struct {
 }
 
 // sees is THE visibility rule for pushed events; it mirrors the read rule
-// of the service (managers and admins all, applicants their organisations'
-// unless staff-only, experts where listed, user-targeted to that user).
+// of the service (managers and admins all but drafts, applicants their
+// organisations' unless staff-only, experts where listed, user-targeted to
+// that user). Review events use the same fields: annotations are
+// staff-only, draft remarks user-targeted to their author and the lead.
 func (u connUser) sees(e store.EventRow) bool {
 	if e.UserID != 0 {
 		return e.UserID == u.UserID
 	}
 	switch u.Role {
 	case wire.RoleManager, wire.RoleAdmin:
-		return true
+		// A draft application is its organisation's alone (canSee).
+		return !e.OrgOnly
 	case wire.RoleApplicant:
 		return !e.StaffOnly && e.OrgID != 0 && slices.Contains(u.OrgIDs, e.OrgID)
 	case wire.RoleExpert:

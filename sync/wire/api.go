@@ -32,6 +32,15 @@ const (
 	EventUser             EventKind = "user"              // Data: User (to that user only)
 	EventDocumentVersion  EventKind = "document.version"  // Data: Document with the one new or re-reviewed version
 	EventUploadProgress   EventKind = "upload.progress"   // Data: UploadProgress (to the uploader only)
+
+	// Review (sync/wire/review.go). Annotations reach staff only; draft
+	// remarks only their author and the lead expert.
+	EventAnnotation       EventKind = "annotation.upsert" // Data: Annotation with its replies
+	EventAnnotationDelete EventKind = "annotation.delete" // Data: AnnotationGone
+	EventAnnotationReply  EventKind = "annotation.reply"  // Data: AnnotationReply
+	EventRemark           EventKind = "remark.upsert"     // Data: Remark with its answers
+	EventRemarkDelete     EventKind = "remark.delete"     // Data: RemarkGone (a draft deleted)
+	EventNoticePublished  EventKind = "notice.published"  // Data: Notice
 )
 
 // Event is one committed change as delivered to a client.

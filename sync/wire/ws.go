@@ -52,6 +52,10 @@ type Ephemeral struct {
 	Channel  Channel `json:"channel,omitempty"` // typing
 	Doc      string  `json:"doc,omitempty"`     // presence: document version viewed
 	Page     int     `json:"page,omitempty"`    // presence: page viewed
+	// VersionID is the document version viewed (presence). When set, the
+	// server checks it belongs to the application, and staff presence on a
+	// document reaches staff only (their review work is internal).
+	VersionID int64 `json:"version_id,omitempty"`
 }
 
 // Decode unmarshals the event data into v.
