@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/expertiza/expertiza/sync/client"
@@ -47,8 +48,12 @@ type PendingCommand struct {
 	Attempts  int
 	LastError string
 	// Exactly one of these is set, after Kind.
-	Message    *wire.PostMessageRequest
-	Transition *wire.TransitionRequestBody
+	Message      *wire.PostMessageRequest
+	Transition   *wire.TransitionRequestBody
+	RemarkCreate *wire.CreateRemarkRequest
+	RemarkAnswer *wire.AnswerRemarkRequest
+	RemarkStatus *wire.RemarkStatusRequest
+	RemarkID     int64 // the remark answered or judged
 	// Err is the server's refusal of a command sent from the queue.
 	Err *wire.Error
 }
@@ -153,8 +158,35 @@ func pendingOf(c client.Command) PendingCommand {
 		if json.Unmarshal(c.Body, &t) == nil {
 			p.Transition = &t
 		}
+	case CommandRemarkCreate:
+		var r wire.CreateRemarkRequest
+		if json.Unmarshal(c.Body, &r) == nil {
+			p.RemarkCreate = &r
+		}
+	case CommandRemarkAnswer:
+		var r wire.AnswerRemarkRequest
+		if json.Unmarshal(c.Body, &r) == nil {
+			p.RemarkAnswer = &r
+		}
+		p.RemarkID = remarkIDOf(c.Path)
+	case CommandRemarkStatus:
+		var r wire.RemarkStatusRequest
+		if json.Unmarshal(c.Body, &r) == nil {
+			p.RemarkStatus = &r
+		}
+		p.RemarkID = remarkIDOf(c.Path)
 	}
 	return p
+}
+
+// remarkIDOf reads the remark id of a path /remarks/{id}/....
+func remarkIDOf(path string) int64 {
+	rest, ok := strings.CutPrefix(path, "/remarks/")
+	if !ok {
+		return 0
+	}
+	id, _ := strconv.ParseInt(strings.SplitN(rest, "/", 2)[0], 10, 64)
+	return id
 }
 
 // submit sends a command through the outbox: it is on disk before anything
@@ -245,6 +277,11 @@ func (w *Workspace) applyResult(r client.Result) {
 			var a wire.Application
 			if err := json.Unmarshal(r.Response, &a); err == nil {
 				w.store.UpsertApplication(a)
+			}
+		case CommandRemarkCreate, CommandRemarkAnswer, CommandRemarkStatus:
+			var rm wire.Remark
+			if err := json.Unmarshal(r.Response, &rm); err == nil {
+				w.store.UpsertRemark(rm)
 			}
 		}
 	} else {

@@ -52,6 +52,7 @@ type Store struct {
 	cl        *cacheLink // the disk cache, nil when none
 	out       outboxState
 	chat      chatState
+	review    reviewState
 
 	lmu       sync.Mutex
 	listeners map[int]func()
@@ -82,6 +83,7 @@ func (s *Store) reset() {
 	s.seq, s.hasSeq, s.resyncing = 0, false, false
 	s.dirty = dirtySet{all: true}
 	s.chat.init()
+	s.review.init()
 }
 
 // Clear forgets everything (at logout), so the next user sees nothing of
@@ -492,7 +494,7 @@ func (s *Store) apply(e wire.Event) (bool, error) {
 		s.me = u
 		s.dirty.me = true
 	default:
-		return false, nil
+		return s.applyReview(e)
 	}
 	return true, nil
 }

@@ -297,6 +297,9 @@ func (w *Workspace) OpenApplication(ctx context.Context, id int64) (Card, error)
 		return Card{}, fmt.Errorf("read marks of application %d: %w", id, err)
 	}
 	w.store.SetReadMarks(id, marks)
+	if err := w.loadReview(ctx, c, id); err != nil {
+		return Card{}, err
+	}
 	for _, ch := range card.Channels {
 		ms, err := w.messages(ctx, c, id, ch)
 		if err != nil {

@@ -40,6 +40,7 @@ type applicationCard struct {
 	histLen  int
 	docs     *fyne.Container // the list of files, inside files
 	files    *documentsView
+	remarks  *remarksView
 	docsSeen string // fingerprint of the files shown, to redraw only on change
 	tabs     *container.AppTabs
 	chats    map[wire.Channel]*chatPane
@@ -71,9 +72,11 @@ func newApplicationCard(e *env, be backend, id int64) *applicationCard {
 	c.history = container.NewVBox()
 	c.files = newDocumentsView(e, be, id)
 	c.docs = c.files.list
+	c.remarks = newRemarksView(e, be, id)
 	c.tabs = container.NewAppTabs(
 		container.NewTabItem(lang.L("card.tab.details"), container.NewVScroll(c.details)),
 		documentsTab(c.files),
+		container.NewTabItem(lang.L("card.tab.remarks"), c.remarks.content()),
 		container.NewTabItem(lang.L("card.tab.history"), container.NewVScroll(c.history)),
 	)
 	if a, ok := be.Store().Application(id); ok {
@@ -132,6 +135,7 @@ func (c *applicationCard) set(card app.Card) {
 	c.setTransitions(card.Transitions)
 	c.renderHistory(c.be.Store().History(c.id))
 	c.refreshDocuments()
+	c.remarks.refresh()
 	canPost := app.CanPost(c.be.Me().Role)
 	for _, ch := range card.Channels {
 		if _, ok := c.chats[ch]; ok {
@@ -171,6 +175,7 @@ func (c *applicationCard) storeChanged() {
 		c.renderHistory(h)
 	}
 	c.refreshDocuments()
+	c.remarks.refresh()
 	c.pending.refresh()
 	for _, p := range c.chats {
 		p.refresh()

@@ -172,9 +172,9 @@ func TestCardChatTabs(t *testing.T) {
 		wantTabs []string
 		canPost  bool
 	}{
-		{"applicant", wire.User{ID: 20, Role: wire.RoleApplicant}, []string{"Сведения", "Документы", "История", "Чат"}, true},
-		{"expert", wire.User{ID: 30, Role: wire.RoleExpert}, []string{"Сведения", "Документы", "История", "Чат", "Служебный чат"}, true},
-		{"admin reads only", wire.User{ID: 40, Role: wire.RoleAdmin}, []string{"Сведения", "Документы", "История", "Чат", "Служебный чат"}, false},
+		{"applicant", wire.User{ID: 20, Role: wire.RoleApplicant}, []string{"Сведения", "Документы", "Замечания", "История", "Чат"}, true},
+		{"expert", wire.User{ID: 30, Role: wire.RoleExpert}, []string{"Сведения", "Документы", "Замечания", "История", "Чат", "Служебный чат"}, true},
+		{"admin reads only", wire.User{ID: 40, Role: wire.RoleAdmin}, []string{"Сведения", "Документы", "Замечания", "История", "Чат", "Служебный чат"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -35,7 +36,7 @@ func TestScreenMarkup(t *testing.T) {
 			p := c.chats[wire.ChannelApplicant]
 			test.Type(p.entry, "Загрузили исправленный том 3")
 			test.Tap(p.send)
-			c.tabs.SelectIndex(3)
+			c.tabs.Select(p.tab)
 			return e
 		}},
 		{"card_offline_move.xml", func(t *testing.T) *env {
@@ -51,6 +52,16 @@ func TestScreenMarkup(t *testing.T) {
 			e, _, c := draftCard(t)
 			c.form.email.entry.SetText("не почта")
 			test.Tap(c.saveBtn)
+			return e
+		}},
+		{"card_remarks.xml", func(t *testing.T) *env {
+			published := []wire.Remark{{ID: 3, AppID: 9, Number: 1, Section: "07.03", Text: "Нет разреза 2-2", NormRef: "ГОСТ Р 21.101-2020",
+				Criticality: wire.CriticalityCritical, AuthorID: 31, AuthorName: "Сидорова А. В.", Status: wire.RemarkPublished, Version: 2,
+				Anchor: &wire.RemarkAnchor{Page: 12}}}
+			e, be, c := remarksCardEnv(t, remarksApplicant, wire.StatusRemarksIssued, published)
+			be.store.SetNotices(9, []wire.Notice{{ID: 1, AppID: 9, Number: 1, RemarkIDs: []int64{3}, PublishedByName: "Петров П. П.",
+				PublishedAt: time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC)}})
+			c.tabs.SelectIndex(2)
 			return e
 		}},
 		{"account.xml", func(t *testing.T) *env {

@@ -89,6 +89,7 @@ type fakeBackend struct {
 	deleted     [][2]int64
 	markedRead  []wire.Channel
 	typed       int
+	remarkCalls []string
 }
 
 type update struct {
@@ -200,6 +201,37 @@ func (f *fakeBackend) UpdateApplication(_ context.Context, id, seen int64, in wi
 	a.Version++
 	f.store.UpsertApplication(a)
 	return a, nil
+}
+func (f *fakeBackend) CreateRemark(_ context.Context, appID int64, r wire.CreateRemarkRequest) (wire.Remark, error) {
+	if f.offline {
+		return wire.Remark{}, f.queue(app.PendingCommand{Kind: app.CommandRemarkCreate, AppID: appID, RemarkCreate: &r})
+	}
+	f.remarkCalls = append(f.remarkCalls, "create:"+r.Text)
+	rm := wire.Remark{ID: int64(500 + len(f.remarkCalls)), AppID: appID, Section: r.Section, Text: r.Text, NormRef: r.NormRef,
+		Criticality: r.Criticality, AuthorID: f.me.ID, AuthorName: f.me.FullName, Status: wire.RemarkDraft, Version: 1}
+	f.store.UpsertRemark(rm)
+	return rm, nil
+}
+func (f *fakeBackend) AnswerRemark(_ context.Context, rm wire.Remark, text string, versionIDs []int64) (wire.Remark, error) {
+	if f.offline {
+		return wire.Remark{}, f.queue(app.PendingCommand{Kind: app.CommandRemarkAnswer, AppID: rm.AppID, RemarkID: rm.ID,
+			RemarkAnswer: &wire.AnswerRemarkRequest{Version: rm.Version, Text: text, VersionIDs: versionIDs}})
+	}
+	f.remarkCalls = append(f.remarkCalls, fmt.Sprintf("answer:%d:%s:%v", rm.ID, text, versionIDs))
+	rm.Status, rm.Version = wire.RemarkAnswered, rm.Version+1
+	rm.Answers = append(rm.Answers, wire.RemarkAnswer{Text: text, VersionIDs: versionIDs, AuthorName: f.me.FullName})
+	f.store.UpsertRemark(rm)
+	return rm, nil
+}
+func (f *fakeBackend) SetRemarkStatus(_ context.Context, rm wire.Remark, to wire.RemarkStatus, comment string) (wire.Remark, error) {
+	f.remarkCalls = append(f.remarkCalls, fmt.Sprintf("status:%d:%s:%s", rm.ID, to, comment))
+	rm.Status, rm.Version, rm.Resolution = to, rm.Version+1, comment
+	f.store.UpsertRemark(rm)
+	return rm, nil
+}
+func (f *fakeBackend) PublishRemarks(_ context.Context, a wire.Application, ids []int64, comment string) (wire.Notice, error) {
+	f.remarkCalls = append(f.remarkCalls, fmt.Sprintf("publish:%d:%v", a.Version, ids))
+	return wire.Notice{ID: 1, AppID: a.ID, Number: 1, RemarkIDs: ids}, nil
 }
 func (f *fakeBackend) MarkChatRead(_ context.Context, appID int64, ch wire.Channel) error {
 	f.markedRead = append(f.markedRead, ch)

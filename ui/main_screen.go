@@ -37,6 +37,10 @@ type backend interface {
 	DeleteDraft(ctx context.Context, id, seen int64) error
 	Upload(ctx context.Context, r app.UploadRequest, progress func(done, total int64)) (wire.Upload, error)
 	Download(ctx context.Context, v wire.DocumentVersion, dst string) error
+	CreateRemark(ctx context.Context, appID int64, r wire.CreateRemarkRequest) (wire.Remark, error)
+	AnswerRemark(ctx context.Context, rm wire.Remark, text string, versionIDs []int64) (wire.Remark, error)
+	SetRemarkStatus(ctx context.Context, rm wire.Remark, to wire.RemarkStatus, comment string) (wire.Remark, error)
+	PublishRemarks(ctx context.Context, a wire.Application, ids []int64, comment string) (wire.Notice, error)
 	MarkChatRead(ctx context.Context, appID int64, ch wire.Channel) error
 	Typing(appID int64, ch wire.Channel)
 	DiscardPending(id uint64) (bool, error)

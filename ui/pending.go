@@ -37,6 +37,12 @@ func commandText(p app.PendingCommand) string {
 	switch {
 	case p.Transition != nil:
 		return lang.L("pending.transition", map[string]any{"Status": statusLabel(p.Transition.To)})
+	case p.RemarkCreate != nil:
+		return lang.L("pending.remark_create", map[string]any{"Text": shortText(p.RemarkCreate.Text, 60)})
+	case p.RemarkAnswer != nil:
+		return lang.L("pending.remark_answer", map[string]any{"Text": shortText(p.RemarkAnswer.Text, 60)})
+	case p.RemarkStatus != nil:
+		return lang.L("pending.remark_status", map[string]any{"Status": remarkStatusLabel(p.RemarkStatus.Status)})
 	case p.Message != nil:
 		body := strings.TrimSpace(p.Message.Body)
 		if r := []rune(body); len(r) > 60 {
