@@ -130,7 +130,9 @@ func publishable(rs []wire.Remark) []wire.Remark {
 
 func criticalityLabel(c wire.Criticality) string { return lang.X("remarks.crit."+string(c), string(c)) }
 
-func remarkStatusLabel(s wire.RemarkStatus) string { return lang.X("remarks.status."+string(s), string(s)) }
+func remarkStatusLabel(s wire.RemarkStatus) string {
+	return lang.X("remarks.status."+string(s), string(s))
+}
 
 func remarkImportance(s wire.RemarkStatus) widget.Importance {
 	switch s {
@@ -397,4 +399,3 @@ func shortText(s string, n int) string {
 	}
 	return string(r[:n]) + "…"
 }
-
