@@ -58,3 +58,28 @@ func (w *Workspace) Logins(ctx context.Context) ([]wire.LoginEvent, error) {
 	slices.SortStableFunc(list, func(a, b wire.LoginEvent) int { return cmp.Compare(b.At.UnixNano(), a.At.UnixNano()) })
 	return list, nil
 }
+
+// ChangePassword replaces the user's password; the server checks the old
+// one and its policy (length, common passwords, personal data) and ends
+// the user's other sessions. The two copies of the new password are
+// compared here, so a typo never reaches the server.
+func (w *Workspace) ChangePassword(ctx context.Context, old, new, repeat string) error {
+	switch {
+	case old == "":
+		return wire.E(wire.CodeInvalid, "old", "Введите текущий пароль", "Enter the current password")
+	case new == "":
+		return wire.E(wire.CodeInvalid, "new", "Введите новый пароль", "Enter the new password")
+	case new != repeat:
+		return wire.E(wire.CodeInvalid, "repeat", "Новый пароль и повтор не совпадают", "The new password and its repeat differ")
+	case new == old:
+		return wire.E(wire.CodeInvalid, "new", "Новый пароль совпадает с текущим", "The new password is the same as the current one")
+	}
+	c, err := w.sess.client()
+	if err != nil {
+		return err
+	}
+	if err := c.ChangePassword(ctx, old, new); err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	return nil
+}

@@ -26,8 +26,11 @@ const (
 // accountView shows where the user is signed in, lets them end the other
 // sessions, and lists recent logins so a stranger's shows up.
 type accountView struct {
-	env *env
-	be  backend
+	password               *widget.Button
+	pwDialog               *dialog.FormDialog // the last password dialog, for tests
+	pwOld, pwNew, pwRepeat *field
+	env                    *env
+	be                     backend
 
 	sessions []wire.Session
 	logins   []wire.LoginEvent
@@ -86,12 +89,52 @@ func newAccountView(e *env, be backend) *accountView {
 	logins := container.NewBorder(widget.NewLabelWithStyle(lang.L("account.logins"), fyne.TextAlignLeading, bold), nil, nil, nil, v.logTable)
 	split := container.NewVSplit(sessions, logins)
 	split.Offset = 0.4
-	v.root = container.NewBorder(container.NewHBox(reload, v.status), nil, nil, nil, split)
+	v.password = widget.NewButtonWithIcon(lang.L("account.password"), theme.AccountIcon(), v.askPassword)
+	v.root = container.NewBorder(container.NewHBox(reload, v.password, v.status), nil, nil, nil, split)
 	v.unwatch = e.watch(be.Store(), v.storeChanged)
 	return v
 }
 
 func (v *accountView) content() fyne.CanvasObject { return v.root }
+
+// askPassword changes the password: the current one, the new one twice.
+// A refusal is shown under the field it is about; the dialog stays.
+func (v *accountView) askPassword() {
+	old, nw, rep := newField(widget.NewPasswordEntry(), nil), newField(widget.NewPasswordEntry(), nil), newField(widget.NewPasswordEntry(), nil)
+	byField := map[string]*field{"old": old, "new": nw, "password": nw, "repeat": rep}
+	var d *dialog.FormDialog
+	d = dialog.NewForm(lang.L("account.password"), lang.L("account.password_do"), lang.L("dialog.cancel"), []*widget.FormItem{
+		widget.NewFormItem(lang.L("account.password_old"), old.box),
+		widget.NewFormItem(lang.L("account.password_new"), nw.box),
+		widget.NewFormItem(lang.L("account.password_repeat"), rep.box),
+	}, func(ok bool) {
+		if !ok {
+			return
+		}
+		o, n, r := old.entry.Text, nw.entry.Text, rep.entry.Text
+		call(v.env, "change password", func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, v.be.ChangePassword(ctx, o, n, r)
+		}, func(_ struct{}, err error) {
+			for _, f := range byField {
+				f.say("")
+			}
+			if err != nil {
+				if we, ok := wire.AsError(err); ok && byField[we.Field] != nil {
+					byField[we.Field].say(message(err))
+					d.Show()
+					return
+				}
+				v.env.showError(err)
+				return
+			}
+			dialog.ShowInformation(lang.L("account.password"), lang.L("account.password_done"), v.env.win)
+			v.load()
+		})
+	}, v.env.win)
+	d.Resize(fyne.NewSize(520, 320))
+	v.pwDialog, v.pwOld, v.pwNew, v.pwRepeat = d, old, nw, rep
+	d.Show()
+}
 
 func (v *accountView) close() { v.unwatch() }
 

@@ -140,3 +140,23 @@ func TestMainScreenOpensAccount(t *testing.T) {
 		t.Errorf("%d sessions loaded on opening", n)
 	}
 }
+
+func TestPasswordChange(t *testing.T) {
+	e, be, v := newAccountFixture(t)
+	test.Tap(v.password)
+	test.Type(v.pwOld.entry, "старый пароль 1")
+	test.Type(v.pwNew.entry, "новый пароль 22")
+	test.Type(v.pwRepeat.entry, "новый пароль 23")
+	v.pwDialog.Submit()
+	if v.pwRepeat.hint.Text != "Новый пароль и повтор не совпадают" || !v.pwRepeat.hint.Visible() {
+		t.Errorf("the mismatch is not shown under the repeat: %q", v.pwRepeat.hint.Text)
+	}
+	v.pwRepeat.entry.SetText("новый пароль 22")
+	v.pwDialog.Submit()
+	if len(be.pwCalls) != 2 || be.pwCalls[1] != "старый пароль 1→новый пароль 22" {
+		t.Fatalf("calls %v", be.pwCalls)
+	}
+	if top := e.win.Canvas().Overlays().Top(); top == nil || !containsText(top, "Пароль изменён. Остальные сеансы завершены.") {
+		t.Errorf("no confirmation")
+	}
+}

@@ -90,6 +90,8 @@ type fakeBackend struct {
 	markedRead  []wire.Channel
 	typed       int
 	remarkCalls []string
+	pwCalls     []string
+	pwErr       error
 }
 
 type update struct {
@@ -242,6 +244,13 @@ func (f *fakeBackend) MarkChatRead(_ context.Context, appID int64, ch wire.Chann
 	return nil
 }
 func (f *fakeBackend) Typing(appID int64, ch wire.Channel) { f.typed++ }
+func (f *fakeBackend) ChangePassword(_ context.Context, old, new, repeat string) error {
+	f.pwCalls = append(f.pwCalls, old+"→"+new)
+	if new != repeat {
+		return wire.E(wire.CodeInvalid, "repeat", "Новый пароль и повтор не совпадают", "differ")
+	}
+	return f.pwErr
+}
 func (f *fakeBackend) DeleteDraft(_ context.Context, id, seen int64) error {
 	f.deleted = append(f.deleted, [2]int64{id, seen})
 	return nil

@@ -32,6 +32,7 @@ type backend interface {
 	Sessions(context.Context) ([]wire.Session, error)
 	EndSession(ctx context.Context, id int64) error
 	Logins(context.Context) ([]wire.LoginEvent, error)
+	ChangePassword(ctx context.Context, old, new, repeat string) error
 	CreateApplication(ctx context.Context, in wire.ApplicationInput) (wire.Application, error)
 	UpdateApplication(ctx context.Context, id, seen int64, in wire.ApplicationInput) (wire.Application, error)
 	DeleteDraft(ctx context.Context, id, seen int64) error
