@@ -24,7 +24,7 @@ import (
 const DefaultFlushInterval = 500 * time.Millisecond
 
 // cacheFormat is bumped when the layout changes; an older file is wiped.
-const cacheFormat = 1
+const cacheFormat = 2 // 2: remarks and notices
 
 var (
 	bucketMeta     = []byte("meta")     // format, server, user, me, seq, notes
@@ -32,7 +32,8 @@ var (
 	bucketHistory  = []byte("history")  // app id → []StatusChange
 	bucketMessages = []byte("messages") // app id + channel → []Message
 	bucketDocs     = []byte("docs")     // app id → []Document
-	allBuckets     = [][]byte{bucketMeta, bucketApps, bucketHistory, bucketMessages, bucketDocs}
+	bucketReview   = []byte("review")   // app id → cachedReview
+	allBuckets     = [][]byte{bucketMeta, bucketApps, bucketHistory, bucketMessages, bucketDocs, bucketReview}
 
 	keyFormat = []byte("format")
 	keyServer = []byte("server")
@@ -122,7 +123,15 @@ type cached struct {
 	messages map[chatKey][]wire.Message
 	docs     map[int64][]wire.Document
 	docsRaw  map[int64][]byte
+	review   map[int64]cachedReview
+	revRaw   map[int64][]byte
 	notes    []wire.Notification
+}
+
+// cachedReview is an application's remarks register as cached.
+type cachedReview struct {
+	Remarks []wire.Remark `json:"remarks"`
+	Notices []wire.Notice `json:"notices"`
 }
 
 func idKey(id int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(id)) }
@@ -132,7 +141,8 @@ func chatKeyBytes(k chatKey) []byte { return append(idKey(k.app), k.ch...) }
 // load reads everything.
 func (c *Cache) load() (*cached, error) {
 	out := &cached{apps: map[int64]wire.Application{}, history: map[int64][]wire.StatusChange{},
-		messages: map[chatKey][]wire.Message{}, docs: map[int64][]wire.Document{}, docsRaw: map[int64][]byte{}}
+		messages: map[chatKey][]wire.Message{}, docs: map[int64][]wire.Document{}, docsRaw: map[int64][]byte{},
+		review: map[int64]cachedReview{}, revRaw: map[int64][]byte{}}
 	err := c.db.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if v := meta.Get(keyMe); v != nil {
@@ -188,6 +198,13 @@ func (c *Cache) load() (*cached, error) {
 				out.docsRaw[id(k)] = bytes.Clone(v)
 				return err
 			}),
+			each(bucketReview, func(k, v []byte) error {
+				var r cachedReview
+				err := json.Unmarshal(v, &r)
+				out.review[id(k)] = r
+				out.revRaw[id(k)] = bytes.Clone(v)
+				return err
+			}),
 		)
 	})
 	if err != nil {
@@ -209,18 +226,19 @@ type batch struct {
 	history  map[int64][]byte
 	messages map[chatKey][]byte
 	docs     map[int64][]byte
+	review   map[int64][]byte
 }
 
 func (b *batch) empty() bool {
 	return !b.all && !b.meSet && !b.seqSet && !b.notesSet && len(b.apps) == 0 && len(b.history) == 0 &&
-		len(b.messages) == 0 && len(b.docs) == 0
+		len(b.messages) == 0 && len(b.docs) == 0 && len(b.review) == 0
 }
 
 // write applies a batch in one transaction.
 func (c *Cache) write(b *batch) error {
 	return c.db.Update(func(tx *bolt.Tx) error {
 		if b.all {
-			for _, name := range [][]byte{bucketApps, bucketHistory, bucketMessages, bucketDocs} {
+			for _, name := range [][]byte{bucketApps, bucketHistory, bucketMessages, bucketDocs, bucketReview} {
 				if err := tx.DeleteBucket(name); err != nil {
 					return err
 				}
@@ -257,6 +275,9 @@ func (c *Cache) write(b *batch) error {
 		}
 		for id, v := range b.docs {
 			errs = append(errs, put(tx.Bucket(bucketDocs), idKey(id), v))
+		}
+		for id, v := range b.review {
+			errs = append(errs, put(tx.Bucket(bucketReview), idKey(id), v))
 		}
 		return errors.Join(errs...)
 	})

@@ -48,6 +48,7 @@ type cacheLink struct {
 	stop     chan bool // true: flush before stopping
 	done     chan error
 	lastDocs map[int64][]byte // documents as last written
+	lastRev  map[int64][]byte // remarks registers as last written
 }
 
 // AttachCache loads c into the store, replacing what it holds, and from
@@ -65,12 +66,16 @@ func (s *Store) AttachCache(c *Cache, flushEvery time.Duration) error {
 	if err := s.DetachCache(true); err != nil {
 		s.log.Warn("previous cache", "err", err)
 	}
-	cl := &cacheLink{c: c, every: flushEvery, kick: make(chan struct{}, 1), stop: make(chan bool), done: make(chan error, 1), lastDocs: got.docsRaw}
+	cl := &cacheLink{c: c, every: flushEvery, kick: make(chan struct{}, 1), stop: make(chan bool), done: make(chan error, 1), lastDocs: got.docsRaw, lastRev: got.revRaw}
 	s.mu.Lock()
 	if got.me != nil {
 		s.me = *got.me
 	}
 	s.apps, s.history, s.messages, s.docs = got.apps, got.history, got.messages, got.docs
+	s.review.init()
+	for id, r := range got.review {
+		s.review.remarks[id], s.review.notices[id] = r.Remarks, r.Notices
+	}
 	s.touched = map[int64]uint64{}
 	s.notes = got.notes
 	s.seq, s.hasSeq, s.resyncing, s.synced = got.seq, got.hasSeq, false, false
@@ -185,7 +190,7 @@ func (s *Store) writeLoop(cl *cacheLink) {
 func (s *Store) flush(cl *cacheLink) error {
 	cl.wmu.Lock()
 	defer cl.wmu.Unlock()
-	b, docs := s.takeBatch(cl)
+	b, docs, rev := s.takeBatch(cl)
 	if b.empty() {
 		return nil
 	}
@@ -196,7 +201,7 @@ func (s *Store) flush(cl *cacheLink) error {
 		return err
 	}
 	s.mu.Lock()
-	cl.lastDocs = docs
+	cl.lastDocs, cl.lastRev = docs, rev
 	s.mu.Unlock()
 	return nil
 }
@@ -210,12 +215,12 @@ func mustJSON(v any) []byte {
 }
 
 // takeBatch marshals what changed and resets the dirty set.
-func (s *Store) takeBatch(cl *cacheLink) (*batch, map[int64][]byte) {
+func (s *Store) takeBatch(cl *cacheLink) (*batch, map[int64][]byte, map[int64][]byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d := s.dirty
 	s.dirty = dirtySet{}
-	b := &batch{all: d.all, apps: map[int64][]byte{}, history: map[int64][]byte{}, messages: map[chatKey][]byte{}, docs: map[int64][]byte{}}
+	b := &batch{all: d.all, apps: map[int64][]byte{}, history: map[int64][]byte{}, messages: map[chatKey][]byte{}, docs: map[int64][]byte{}, review: map[int64][]byte{}}
 	if d.all {
 		d.me, d.seq, d.notes = true, true, true
 		for id := range s.apps {
@@ -274,5 +279,20 @@ func (s *Store) takeBatch(cl *cacheLink) (*batch, map[int64][]byte) {
 			b.docs[id] = nil
 		}
 	}
-	return b, docs
+	// The remarks registers, like the documents, are compared when
+	// written: only opened applications have them.
+	rev := make(map[int64][]byte, len(s.review.remarks))
+	for id, rs := range s.review.remarks {
+		raw := mustJSON(cachedReview{Remarks: rs, Notices: s.review.notices[id]})
+		rev[id] = raw
+		if old, ok := cl.lastRev[id]; d.all || !ok || !bytes.Equal(old, raw) {
+			b.review[id] = raw
+		}
+	}
+	for id := range cl.lastRev {
+		if _, ok := rev[id]; !ok && !d.all {
+			b.review[id] = nil
+		}
+	}
+	return b, docs, rev
 }

@@ -22,17 +22,22 @@ type cacheState struct {
 	History map[int64][]wire.StatusChange
 	Chats   map[int64][]wire.Message
 	Docs    map[int64][]wire.Document
+	Remarks map[int64][]wire.Remark
+	Notices map[int64][]wire.Notice
 	Notes   []wire.Notification
 }
 
 func stateOf(s *Store) cacheState {
 	st := cacheState{Me: s.Me(), Apps: s.Applications(), History: map[int64][]wire.StatusChange{},
-		Chats: map[int64][]wire.Message{}, Docs: map[int64][]wire.Document{}, Notes: s.Notifications()}
+		Chats: map[int64][]wire.Message{}, Docs: map[int64][]wire.Document{}, Remarks: map[int64][]wire.Remark{},
+		Notices: map[int64][]wire.Notice{}, Notes: s.Notifications()}
 	st.Seq, st.HasSeq = s.Seq()
 	for _, a := range st.Apps {
 		st.History[a.ID] = s.History(a.ID)
 		st.Chats[a.ID] = append(s.Messages(a.ID, wire.ChannelApplicant), s.Messages(a.ID, wire.ChannelStaff)...)
 		st.Docs[a.ID] = s.Documents(a.ID)
+		st.Remarks[a.ID] = s.Remarks(a.ID)
+		st.Notices[a.ID] = s.Notices(a.ID)
 	}
 	return st
 }
@@ -48,6 +53,7 @@ func fill(t *testing.T, s *Store) {
 	s.SetMessages(3, wire.ChannelApplicant, []wire.Message{{ID: 101, AppID: 3, Channel: wire.ChannelApplicant, Body: "Черновик", CreatedAt: at}})
 	s.SetDocuments(2, []wire.Document{{ID: 7, AppID: 2, Section: "07.03", Name: "АР", Versions: []wire.DocumentVersion{{ID: 1, Number: 1, Review: wire.ReviewPending, Version: 1}}}})
 	s.SetNotifications([]wire.Notification{{ID: 1, Title: "Подано", CreatedAt: at}, {ID: 2, Title: "Принято", CreatedAt: at}})
+	s.SetRemarks(2, []wire.Remark{{ID: 50, AppID: 2, Number: 1, Section: "07.03", Text: "Нет разреза", NormRef: "ГОСТ", Status: wire.RemarkPublished, Version: 2, CreatedAt: at}})
 	s.MarkRead([]int64{1})
 	for _, e := range []wire.Event{
 		event(t, 41, wire.EventStatusChanged, 2, wire.StatusChange{ID: 11, AppID: 2, From: wire.StatusSubmitted, To: wire.StatusNeedsCorrection, ActorName: "Петров", At: at}),
@@ -56,6 +62,8 @@ func fill(t *testing.T, s *Store) {
 		event(t, 44, wire.EventDocumentVersion, 2, wire.Document{ID: 7, AppID: 2, Section: "07.03", Name: "АР", Versions: []wire.DocumentVersion{{ID: 2, Number: 2, Review: wire.ReviewPending, Version: 1}}}),
 		event(t, 45, wire.EventNotification, 2, wire.Notification{ID: 3, Title: "Замечания", CreatedAt: at}),
 		event(t, 46, wire.EventApplicationGone, 3, map[string]int64{"id": 3}),
+		event(t, 47, wire.EventRemark, 2, wire.Remark{ID: 51, AppID: 2, Number: 2, Section: "07.04", Text: "Нет расчёта", Status: wire.RemarkPublished, Version: 1, CreatedAt: at}),
+		event(t, 48, wire.EventNoticePublished, 2, wire.Notice{ID: 5, AppID: 2, Number: 1, RemarkIDs: []int64{50, 51}, PublishedAt: at}),
 	} {
 		if err := s.Apply(e); err != nil {
 			t.Fatal(err)
@@ -76,7 +84,8 @@ func TestCacheRoundTrip(t *testing.T) {
 	}
 	fill(t, s)
 	want := stateOf(s)
-	if want.Seq != 46 || !want.HasSeq || len(want.Apps) != 2 || len(want.Docs[2]) != 1 || len(want.Docs[2][0].Versions) != 2 {
+	if want.Seq != 48 || !want.HasSeq || len(want.Apps) != 2 || len(want.Docs[2]) != 1 || len(want.Docs[2][0].Versions) != 2 ||
+		len(want.Remarks[2]) != 2 || len(want.Notices[2]) != 1 {
 		t.Fatalf("filled state %+v", want)
 	}
 	if err := s.DetachCache(true); err != nil {
@@ -144,13 +153,13 @@ func TestCacheResyncSavesNoPosition(t *testing.T) {
 	// restart then must not resume from it.
 	s.SetReloader(func(context.Context) error { return context.DeadlineExceeded })
 	s.Resync(90)
-	b, _ := s.takeBatch(s.cl)
+	b, _, _ := s.takeBatch(s.cl)
 	if !b.seqSet || b.seq != nil {
 		t.Fatalf("position saved during a resync: %+v", b)
 	}
 	s.SetReloader(func(context.Context) error { return nil })
 	s.Resync(95)
-	b, _ = s.takeBatch(s.cl)
+	b, _, _ = s.takeBatch(s.cl)
 	if !b.seqSet || len(b.seq) != 8 || b.seq[7] != 95 {
 		t.Fatalf("position after the reload: %+v", b)
 	}
