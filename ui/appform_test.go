@@ -71,6 +71,9 @@ func draftCard(t *testing.T) (*env, *fakeBackend, *applicationCard) {
 	be.transitions = []wire.Status{wire.StatusSubmitted}
 	be.card = app.Card{Channels: app.Channels(me.Role)}
 	c := newApplicationCard(e, be, 9)
+	// Closed at the end: a timer of the Store (typing fades) must not reach a
+	// card of a finished test, whose UI calls are not serialised in tests.
+	t.Cleanup(c.close)
 	show(e, c.content(), cardSize())
 	c.load()
 	return e, be, c

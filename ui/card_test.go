@@ -34,6 +34,9 @@ func openCard(t *testing.T, me wire.User, id int64, actor wire.Actor) (*env, *fa
 	// The loaded message was read on an earlier visit.
 	be.store.SetReadMarks(id, []wire.ReadMark{{AppID: id, Channel: wire.ChannelApplicant, LastReadID: 1}})
 	c := newApplicationCard(e, be, id)
+	// Closed at the end: a timer of the Store (typing fades) must not reach a
+	// card of a finished test, whose UI calls are not serialised in tests.
+	t.Cleanup(c.close)
 	show(e, c.content(), cardSize())
 	c.load()
 	return e, be, c

@@ -43,6 +43,9 @@ func TestDocumentsTab(t *testing.T) {
 				Versions: []wire.DocumentVersion{{ID: 11, DocumentID: 1, Number: 1, FileName: "ПЗ.pdf", Size: 3 << 20, Pages: 120,
 					Review: wire.ReviewRejected, ReviewComment: "Нет расчёта", Signatures: []wire.Signature{tt.sig}, Version: 2}}}}}
 			c := newApplicationCard(e, be, 3)
+			// Closed at the end: a timer of the Store (typing fades) must not reach a
+			// card of a finished test, whose UI calls are not serialised in tests.
+			t.Cleanup(c.close)
 			show(e, c.content(), cardSize())
 			c.load()
 			for _, want := range []string{"07.01 ПЗ · ПЗ", "Версия 1 · ПЗ.pdf · 3.0 МБ · 120 стр.", "Отклонён: Нет расчёта", tt.want} {

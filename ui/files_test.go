@@ -19,6 +19,9 @@ func filesCard(t *testing.T, me wire.User) (*env, *fakeBackend, *applicationCard
 	be.card = app.Card{Channels: app.Channels(me.Role), Documents: []wire.Document{{ID: 1, AppID: 3, Section: "07.01", Name: "ПЗ",
 		Versions: []wire.DocumentVersion{{ID: 11, DocumentID: 1, Number: 1, FileName: "ПЗ.pdf", Size: 3 << 20, Review: wire.ReviewPending, Version: 1}}}}}
 	c := newApplicationCard(e, be, 3)
+	// Closed at the end: a timer of the Store (typing fades) must not reach a
+	// card of a finished test, whose UI calls are not serialised in tests.
+	t.Cleanup(c.close)
 	show(e, c.content(), cardSize())
 	c.load()
 	return e, be, c

@@ -34,6 +34,9 @@ func remarksCardEnv(t *testing.T, me wire.User, status wire.Status, rs []wire.Re
 		Versions: []wire.DocumentVersion{{ID: 40, Number: 1, FileName: "АР.pdf"}, {ID: 41, Number: 2, FileName: "АР изм.1.pdf"}}}}}
 	be.store.SetRemarks(9, rs)
 	c := newApplicationCard(e, be, 9)
+	// Closed at the end: a timer of the Store (typing fades) must not reach a
+	// card of a finished test, whose UI calls are not serialised in tests.
+	t.Cleanup(c.close)
 	show(e, c.content(), cardSize())
 	c.load()
 	return e, be, c
