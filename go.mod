@@ -18,9 +18,12 @@ require (
 
 require (
 	github.com/99designs/keyring v1.2.2 // session token in the OS keyring (desktop client)
+	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6 // AUTH PLAIN of the test SMTP server (go-smtp's own dependency)
+	github.com/emersion/go-smtp v0.25.1 // a real SMTP server (STARTTLS, AUTH) started by the mail tests
 	github.com/klippa-app/go-pdfium v1.20.0 // PDF rendering, text and search in the client: PDFium as WebAssembly, no cgo (DESIGN.md §5)
 	github.com/pdfcpu/pdfcpu v0.15.0 // PDF parsing and validation in the guarded worker; PDF generation (pdfdoc)
 	github.com/tetratelabs/wazero v1.12.0 // runs go-pdfium's wasm; its compilation cache on disk saves ~4 s per start
+	github.com/wneessen/go-mail v0.8.1 // SMTP client: STARTTLS policy, timeouts, RFC 2047/MIME building, accepted-or-not per message
 	go.etcd.io/bbolt v1.5.0 // client cache and outbox files: one file, transactions, fsync, pure Go
 	golang.org/x/sync v0.24.0 // semaphore bounding concurrent PDF workers
 	golang.org/x/text v0.43.0 // declared XML encodings (windows-1251) in the validators
@@ -37,8 +40,6 @@ require (
 	github.com/danieljoos/wincred v1.1.2 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/dvsekhvalnov/jose2go v1.5.0 // indirect
-	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6 // indirect
-	github.com/emersion/go-smtp v0.25.1 // indirect
 	github.com/fredbi/uri v1.1.1 // indirect
 	github.com/fsnotify/fsnotify v1.9.0 // indirect
 	github.com/fyne-io/gl-js v0.2.0 // indirect
@@ -84,7 +85,6 @@ require (
 	github.com/srwiley/rasterx v0.0.0-20220730225603-2ab79fcdd4ef // indirect
 	github.com/stretchr/testify v1.12.1 // indirect
 	github.com/tinylib/msgp v1.6.4 // indirect
-	github.com/wneessen/go-mail v0.8.1 // indirect
 	github.com/yuin/goldmark v1.7.8 // indirect
 	github.com/zeebo/xxh3 v1.1.0 // indirect
 	go.uber.org/multierr v1.11.0 // indirect

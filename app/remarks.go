@@ -138,7 +138,7 @@ func (s *Store) applyReview(e wire.Event) (handled bool, err error) {
 			g.AppID = e.AppID
 		}
 		s.review.remarks[g.AppID] = slices.DeleteFunc(s.review.remarks[g.AppID], func(r wire.Remark) bool { return r.ID == g.ID })
-	case wire.EventNoticePublished:
+	case wire.EventNoticePublished, wire.EventNoticeLetter: // the letter event carries the notice with its letter's digest
 		var n wire.Notice
 		if err := e.Decode(&n); err != nil {
 			return true, err

@@ -25,6 +25,7 @@ import (
 
 	"github.com/expertiza/expertiza/server/blob"
 	"github.com/expertiza/expertiza/server/httpapi"
+	"github.com/expertiza/expertiza/server/mail"
 	"github.com/expertiza/expertiza/server/pgcluster"
 	"github.com/expertiza/expertiza/server/realtime"
 	"github.com/expertiza/expertiza/server/service"
@@ -93,10 +94,52 @@ type Config struct {
 	// NoValidation stores files without checking their content: only for
 	// tests of the transfer protocol itself, never for a server.
 	NoValidation bool
+	// LetterRenderer replaces the PDF typesetter of notice letters (tests
+	// inject failures with it); nil means pdfdoc, its fonts cached under
+	// DataDir/cache/pdfdoc.
+	LetterRenderer service.LetterRenderer
+	// FontCache is where pdfdoc keeps its fonts; empty means
+	// DataDir/cache/pdfdoc. pdfcpu has one font directory per process, so
+	// several servers in one process (tests) should share one that outlives
+	// them all.
+	FontCache string
+	// LetterRetry is the delay before a failed letter is tried again,
+	// doubled after each further failure; zero takes the service default.
+	LetterRetry time.Duration
 	// Upload tuning; zero values take the service defaults.
 	ChunkSize int
 	Quota     int64
 	UploadTTL time.Duration
+	// SMTP configures e-mail notifications; with an empty Addr mail is off
+	// and nothing is queued (see service.MailConfig).
+	SMTP mail.SMTPConfig
+	// MailDigestHour is the Moscow hour (0–23) of the daily digests and,
+	// on Mondays, the weekly ones.
+	MailDigestHour int
+	// MailPoll is how often queued mail is looked for; default 5 s.
+	MailPoll time.Duration
+}
+
+// mailOption builds the service's e-mail from cfg, registering its
+// counters with reg; nil when no SMTP server is configured.
+func mailOption(cfg Config, reg prometheus.Registerer, log *slog.Logger) (service.Option, error) {
+	if cfg.SMTP.Addr == "" {
+		return nil, nil
+	}
+	if cfg.MailDigestHour < 0 || cfg.MailDigestHour > 23 {
+		return nil, fmt.Errorf("mail digest hour %d: use 0–23 (Moscow time)", cfg.MailDigestHour)
+	}
+	sender, err := mail.NewSMTP(cfg.SMTP)
+	if err != nil {
+		return nil, err
+	}
+	r, err := mail.NewRenderer()
+	if err != nil {
+		return nil, err
+	}
+	log.Info("e-mail notifications on", "smtp", sender.String(), "digest_hour_msk", cfg.MailDigestHour)
+	return service.WithMail(service.MailConfig{Sender: sender, Renderer: r, Metrics: mail.NewMetrics(reg),
+		MessageIDDomain: sender.FromDomain(), DigestHour: cfg.MailDigestHour, Poll: cfg.MailPoll}), nil
 }
 
 // validator adapts validate.Validator to the service.
@@ -199,8 +242,10 @@ type Server struct {
 	cancel context.CancelFunc
 	done   chan error
 	hubErr chan error
-	log    *slog.Logger
-	tls    bool
+	// mailDone closes when the mail worker has stopped (at once with mail off).
+	mailDone chan struct{}
+	log      *slog.Logger
+	tls      bool
 
 	stopOnce sync.Once
 	stopErr  error
@@ -249,6 +294,20 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 		opts = append(opts, files)
+		// Notice letters are kept in the file store, so they come with it.
+		fonts := cfg.FontCache
+		if fonts == "" {
+			fonts = filepath.Join(cfg.DataDir, "cache", "pdfdoc")
+		}
+		opts = append(opts, service.WithLetters(service.LetterConfig{Renderer: cfg.LetterRenderer, FontCache: fonts, Backoff: cfg.LetterRetry}))
+	}
+	mailOpt, err := mailOption(cfg, reg, log)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if mailOpt != nil {
+		opts = append(opts, mailOpt)
 	}
 	svc := service.New(st, cfg.Service, log, hub, opts...)
 	if err := svc.LoadCalendar(ctx); err != nil {
@@ -265,7 +324,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s := &Server{Addr: ln.Addr(), Service: svc, Hub: hub, API: api, Pool: pool, cancel: cancel,
-		done: make(chan error, 1), hubErr: make(chan error, 1), log: log,
+		done: make(chan error, 1), hubErr: make(chan error, 1), mailDone: make(chan struct{}), log: log,
 		http: &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 			BaseContext: func(net.Listener) context.Context { return runCtx }}}
 	go func() { s.hubErr <- hub.Run(runCtx) }()
@@ -274,6 +333,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		every = 15 * time.Minute
 	}
 	go svc.RunReminders(runCtx, every)
+	go svc.RunLetters(runCtx)
+	go func() { defer close(s.mailDone); svc.RunMail(runCtx) }()
 	select {
 	case <-hub.Ready():
 	case <-ctx.Done():
@@ -315,6 +376,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopOnce.Do(func() {
 		s.cancel() // the hub closes every socket with CloseReconnect
 		<-s.hubErr
+		// A message being sent gets its outcome written before the pool closes.
+		select {
+		case <-s.mailDone:
+		case <-ctx.Done():
+		}
 		s.stopErr = s.http.Shutdown(ctx)
 		s.Pool.Close()
 	})

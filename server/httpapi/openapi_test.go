@@ -592,7 +592,7 @@ func TestOpenAPIEnumsMatchWire(t *testing.T) {
 		{"EventKind", strs(wire.EventApplication, wire.EventApplicationGone, wire.EventStatusChanged, wire.EventMessage,
 			wire.EventMessageRead, wire.EventNotification, wire.EventNotificationRead, wire.EventSessionRevoked, wire.EventUser,
 			wire.EventDocumentVersion, wire.EventUploadProgress, wire.EventAnnotation, wire.EventAnnotationDelete, wire.EventAnnotationReply,
-			wire.EventRemark, wire.EventRemarkDelete, wire.EventNoticePublished)},
+			wire.EventRemark, wire.EventRemarkDelete, wire.EventNoticePublished, wire.EventNoticeLetter)},
 		{"AnnotationKind", strs(wire.AllAnnotationKinds...)},
 		{"AnnotationStatus", strs(wire.AllAnnotationStatuses...)},
 		{"RemarkStatus", strs(wire.AllRemarkStatuses...)},

@@ -144,6 +144,7 @@ func (a *API) reviewRoutes() {
 	a.handle("GET "+p+"/applications/{id}/notices", a.withApp(func(w http.ResponseWriter, r *http.Request, pr *service.Principal, id int64) error {
 		return respond(w, http.StatusOK)(a.svc.Notices(r.Context(), pr, id))
 	}))
+	a.handle("GET "+p+"/notices/{id}/letter", a.withApp(a.noticeLetter))
 	a.handle("POST "+p+"/applications/{id}/notices", a.withApp(func(w http.ResponseWriter, r *http.Request, pr *service.Principal, id int64) error {
 		var req wire.PublishRemarksRequest
 		if err := decode(r, &req); err != nil {

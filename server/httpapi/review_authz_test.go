@@ -93,6 +93,8 @@ func (w *world) reviewRequest(r matrixRow, rel string) (method, path string, bod
 	id := func(n int64) string { return strconv.FormatInt(n, 10) }
 	set := func(n int64) { p = strings.Replace(p, "{id}", id(n), 1) }
 	switch {
+	case p == "/api/v1/notices/{id}/letter":
+		set(w.reviewLetterNotice().ID)
 	case r.method == http.MethodGet && strings.HasPrefix(p, "/api/v1/versions/"):
 		set(sh.version)
 	case r.method == http.MethodGet:

@@ -60,6 +60,9 @@ func (s *Service) notifyUsers(ctx context.Context, tx *store.Tx, userIDs []int64
 		if err != nil {
 			return err
 		}
+		if err := s.mailInstant(ctx, tx, uid, p, stored); err != nil {
+			return err
+		}
 		tx.Emit(store.EventRow{Kind: wire.EventNotification, AppID: appID, UserID: uid, Payload: mustJSON(stored)})
 	}
 	return nil

@@ -278,7 +278,7 @@ func (s *Service) PublishRemarks(ctx context.Context, p *Principal, appID int64,
 		return wire.Notice{}, wire.E(wire.CodeInvalid, "remark_ids", fmt.Sprintf("Выберите от 1 до %d замечаний для уведомления", wire.MaxNoticeRemarks),
 			fmt.Sprintf("Choose 1 to %d remarks for the notice", wire.MaxNoticeRemarks))
 	}
-	return write(ctx, s, p, func(tx *store.Tx) (wire.Notice, error) {
+	notice, err := write(ctx, s, p, func(tx *store.Tx) (wire.Notice, error) {
 		a, err := s.loadVisible(ctx, tx.Q, p, appID, tx)
 		if err != nil {
 			return wire.Notice{}, err
@@ -359,6 +359,12 @@ func (s *Service) PublishRemarks(ctx context.Context, p *Principal, appID int64,
 		}
 		return n, nil
 	})
+	if err == nil {
+		// Committed: the letter is rendered now, outside the transaction
+		// (review_letter.go says why).
+		s.kickLetters()
+	}
+	return notice, err
 }
 
 // AnswerRemark records the applicant's answer to a published or reopened

@@ -64,6 +64,10 @@ type Service struct {
 	cal atomic.Pointer[wire.Calendar]
 	// files is nil until WithFiles: the server then refuses uploads.
 	files *Files
+	// letters is nil until WithLetters: notice letters stay pending.
+	letters *letters
+	// mail is nil until WithMail: no e-mail is queued or sent.
+	mail *MailConfig
 }
 
 // Option adjusts a Service.

@@ -1,9 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -413,4 +416,74 @@ func (t *Tx) InsertAnswer(ctx context.Context, remarkID, authorID int64, text st
 		}
 	}
 	return id, nil
+}
+
+// --- notice letters ---
+
+// LetterClaim is a pending notice letter a worker has leased.
+type LetterClaim struct {
+	NoticeID int64
+	Attempts int // rendering attempts so far, this one included
+}
+
+// ClaimDueLetters leases up to limit pending letters that are due and not
+// leased by another worker, counting the attempt. SKIP LOCKED lets the
+// workers of several replicas claim side by side; a lease that runs out
+// (its worker died) makes the letter claimable again.
+func (t *Tx) ClaimDueLetters(ctx context.Context, lease time.Duration, limit int) ([]LetterClaim, error) {
+	rows, err := t.q.Query(ctx, `UPDATE remark_notices SET letter_locked_until = $1, letter_attempts = letter_attempts + 1
+		WHERE id IN (SELECT id FROM remark_notices WHERE letter_sha256 IS NULL
+			AND (letter_next_at IS NULL OR letter_next_at <= $2)
+			AND (letter_locked_until IS NULL OR letter_locked_until <= $2)
+			ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+		RETURNING id, letter_attempts`, t.now.Add(lease), t.now, limit)
+	if err != nil {
+		return nil, mapErr(err, "claim letters")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (LetterClaim, error) {
+		var c LetterClaim
+		err := r.Scan(&c.NoticeID, &c.Attempts)
+		return c, err
+	})
+	if err != nil {
+		return nil, mapErr(err, "claim letters")
+	}
+	slices.SortFunc(out, func(a, b LetterClaim) int { return cmp.Compare(a.NoticeID, b.NoticeID) })
+	return out, nil
+}
+
+// SetNoticeLetter records a pending notice's letter; it reports false when
+// the letter was already recorded (another worker finished first), so only
+// one of them announces it.
+func (t *Tx) SetNoticeLetter(ctx context.Context, noticeID int64, sha string) (bool, error) {
+	tag, err := t.q.Exec(ctx, `UPDATE remark_notices SET letter_sha256 = $2, letter_locked_until = NULL, letter_error = ''
+		WHERE id = $1 AND letter_sha256 IS NULL`, noticeID, sha)
+	if err != nil {
+		return false, mapErr(err, "set notice letter")
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// MarkLetterFailed releases a failed attempt's lease and schedules the next
+// one at next, keeping the error for the administrator.
+func (q Q) MarkLetterFailed(ctx context.Context, noticeID int64, msg string, next time.Time) error {
+	_, err := q.q.Exec(ctx, `UPDATE remark_notices SET letter_locked_until = NULL, letter_next_at = $2, letter_error = $3
+		WHERE id = $1 AND letter_sha256 IS NULL`, noticeID, next, msg)
+	return mapErr(err, "mark letter failed")
+}
+
+// LetterState is the rendering state of a notice's letter.
+type LetterState struct {
+	SHA256   string // "" while pending
+	Attempts int
+	NextAt   *time.Time
+	Error    string // the last failure, "" if none
+}
+
+// NoticeLetterState reads a notice's letter state.
+func (q Q) NoticeLetterState(ctx context.Context, noticeID int64) (LetterState, error) {
+	var s LetterState
+	err := q.q.QueryRow(ctx, `SELECT coalesce(letter_sha256, ''), letter_attempts, letter_next_at, letter_error
+		FROM remark_notices WHERE id = $1`, noticeID).Scan(&s.SHA256, &s.Attempts, &s.NextAt, &s.Error)
+	return s, mapErr(err, "notice letter state")
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -64,6 +65,12 @@ func Logger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
+// FontCache is the pdfdoc font cache every test server of the process
+// shares (boot.Config.FontCache). pdfcpu keeps one font directory per
+// process; one under a test's own data directory would be removed by that
+// test's cleanup while other tests' servers render letters with it.
+func FontCache() string { return filepath.Join(os.TempDir(), "expertiza-test-pdfdoc") }
+
 // Start runs a server on a fresh database.
 func Start(t testing.TB, cfg service.Config) *boot.Server {
 	t.Helper()
@@ -76,7 +83,7 @@ func StartOn(t testing.TB, dbURL string, cfg service.Config) *boot.Server {
 	t.Helper()
 	ctx := context.Background()
 	s, err := boot.Start(ctx, boot.Config{Listen: "127.0.0.1:0", DatabaseURL: dbURL, Service: cfg, Log: Logger(t), DataDir: t.TempDir(),
-		ValidateWorker: ValidateWorker})
+		ValidateWorker: ValidateWorker, FontCache: FontCache()})
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}

@@ -364,6 +364,17 @@ const (
 // Valid reports whether c is known.
 func (c Criticality) Valid() bool { return c == CriticalityCritical || c == CriticalityOrdinary }
 
+// Label is the Russian label, as letters and registers print it.
+func (c Criticality) Label() string {
+	switch c {
+	case CriticalityCritical:
+		return "Существенное"
+	case CriticalityOrdinary:
+		return "Несущественное"
+	}
+	return string(c)
+}
+
 // RemarkStatus is where a remark stands.
 type RemarkStatus string
 
@@ -406,6 +417,19 @@ func (s RemarkStatus) Label() string {
 		return "Снято"
 	}
 	return string(s)
+}
+
+// RemarkSectionLabel names a remark's section as letters and registers
+// print it: the classifier code with its abbreviation («07.03 АР»), or
+// «Документы заявления» for the application's supporting documents.
+func RemarkSectionLabel(code string) string {
+	if sec, ok := SectionByCode(code); ok {
+		return sec.Code + " " + sec.Short
+	}
+	if code == SectionSupporting {
+		return "Документы заявления"
+	}
+	return code
 }
 
 // RemarkAnchor places a remark on a page of its document version: a
@@ -459,8 +483,14 @@ type RemarkGone struct {
 	AppID int64 `json:"app_id"`
 }
 
+// EventNoticeLetter announces that a notice's PDF letter is stored and can
+// be downloaded (GET /notices/{id}/letter); it goes to the notice's
+// audience, as notice.published does. Data: Notice with LetterSHA256 set.
+const EventNoticeLetter EventKind = "notice.letter"
+
 // Notice is a published batch of remarks (уведомление о замечаниях). The
-// PDF letter is rendered later; LetterSHA256 is empty until then.
+// server renders its PDF letter after the publication commits;
+// LetterSHA256 is empty until then, and notice.letter announces it.
 type Notice struct {
 	ID              int64     `json:"id"`
 	AppID           int64     `json:"app_id"`

@@ -1,6 +1,8 @@
 // Command expertiza-server is the Expertiza sync server and its admin tool.
 //
 //	expertiza-server serve [--listen :8443] [--data DIR] [--tls-cert F --tls-key F]
+//	    [--smtp-addr H:P --smtp-from ADDR [--smtp-starttls required|opportunistic|none]
+//	     [--smtp-user U --smtp-password-file F] [--mail-digest-hour 8]]
 //	expertiza-server migrate [--data DIR]
 //	expertiza-server user add --login L --name N --role R [--email E] [--org-inn INN] [--totp]
 //	expertiza-server seed-demo [--data DIR]
@@ -25,6 +27,7 @@ import (
 
 	"github.com/expertiza/expertiza/server/blob"
 	"github.com/expertiza/expertiza/server/boot"
+	"github.com/expertiza/expertiza/server/mail"
 	"github.com/expertiza/expertiza/server/seed"
 	"github.com/expertiza/expertiza/server/service"
 	"github.com/expertiza/expertiza/server/validate"
@@ -173,12 +176,21 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	uploadTTL := fs.Duration("upload-ttl", 24*time.Hour, "remove uploads left unfinished this long")
 	var s3 s3Flags
 	s3.register(fs)
+	var mf mailFlags
+	mf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	log, err := c.logger(stderr)
 	if err != nil {
 		return err
+	}
+	smtpCfg, err := mf.config()
+	if err != nil {
+		return err
+	}
+	if smtpCfg.Addr == "" {
+		log.Info("e-mail notifications off: no --smtp-addr given")
 	}
 	db, err := boot.OpenDatabase(ctx, os.Getenv(boot.EnvDatabaseURL), c.data, log)
 	if err != nil {
@@ -201,7 +213,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	scfg.Policy.Composition = *composition
 	srv, err := boot.Start(ctx, boot.Config{Listen: *listen, DatabaseURL: db.URL, TLSCert: *cert, TLSKey: *key,
 		TrustProxy: *trustProxy, Service: scfg, Log: log, DataDir: c.data, Blobs: blobs,
-		Limits: &lim, Quota: *quota << 30, UploadTTL: *uploadTTL})
+		Limits: &lim, Quota: *quota << 30, UploadTTL: *uploadTTL, SMTP: smtpCfg, MailDigestHour: mf.digestHour})
 	if err != nil {
 		return err
 	}
@@ -222,6 +234,54 @@ func waitErr(s *boot.Server) <-chan error {
 	ch := make(chan error, 1)
 	go func() { ch <- s.Wait() }()
 	return ch
+}
+
+// EnvSMTPPassword holds the SMTP password when no --smtp-password-file is given.
+const EnvSMTPPassword = "EXPERTIZA_SMTP_PASSWORD"
+
+// mailFlags configure e-mail notifications.
+type mailFlags struct {
+	addr, starttls, user, passwordFile, from string
+	timeout                                  time.Duration
+	digestHour                               int
+}
+
+func (f *mailFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.addr, "smtp-addr", "", "SMTP submission server host:port for e-mail notifications; without it no e-mail is queued or sent")
+	fs.StringVar(&f.starttls, "smtp-starttls", string(mail.TLSRequired), "STARTTLS: required (never send in clear), opportunistic, or none")
+	fs.StringVar(&f.user, "smtp-user", "", "SMTP AUTH user name (none: no AUTH)")
+	fs.StringVar(&f.passwordFile, "smtp-password-file", "", "file holding the SMTP password (else "+EnvSMTPPassword+")")
+	fs.StringVar(&f.from, "smtp-from", "", `From address of notifications, e.g. "Экспертиза <noreply@example.ru>"`)
+	fs.DurationVar(&f.timeout, "smtp-timeout", 30*time.Second, "SMTP connection and command timeout")
+	fs.IntVar(&f.digestHour, "mail-digest-hour", 8, "Moscow hour (0-23) of the daily e-mail digests, and on Mondays the weekly ones")
+}
+
+// config returns the SMTP settings; an empty Addr means mail is off.
+func (f *mailFlags) config() (mail.SMTPConfig, error) {
+	if f.addr == "" {
+		return mail.SMTPConfig{}, nil
+	}
+	mode, err := mail.ParseTLSMode(f.starttls)
+	if err != nil {
+		return mail.SMTPConfig{}, fmt.Errorf("--smtp-starttls: %w", err)
+	}
+	if f.digestHour < 0 || f.digestHour > 23 {
+		return mail.SMTPConfig{}, fmt.Errorf("--mail-digest-hour %d: use 0-23 (Moscow time)", f.digestHour)
+	}
+	cfg := mail.SMTPConfig{Addr: f.addr, TLSMode: mode, Username: f.user, From: f.from, Timeout: f.timeout}
+	if f.user != "" {
+		if cfg.Password, err = mail.LoadPassword(f.passwordFile, EnvSMTPPassword); err != nil {
+			return mail.SMTPConfig{}, err
+		}
+		if cfg.Password == "" {
+			return mail.SMTPConfig{}, errors.New("--smtp-user needs a password: --smtp-password-file FILE or " + EnvSMTPPassword)
+		}
+	}
+	// Checked here so that a bad setting stops the server before it opens the database.
+	if _, err := mail.NewSMTP(cfg); err != nil {
+		return mail.SMTPConfig{}, fmt.Errorf("e-mail settings: %w", err)
+	}
+	return cfg, nil
 }
 
 // s3Flags select S3-compatible object storage for file contents.
