@@ -87,22 +87,46 @@ func (w *Workspace) filesDir() string {
 // is written next to itself and renamed, so a failed or tampered download
 // never leaves a file under the chosen name).
 func (w *Workspace) Download(ctx context.Context, v wire.DocumentVersion, dst string) error {
-	if cached := w.cachedFile(v.SHA256); cached != "" {
-		if err := copyVerified(cached, dst, v.SHA256); err == nil {
+	c, err := w.sess.client()
+	if err != nil && w.cachedFile(v.SHA256) == "" {
+		return err
+	}
+	return w.saveVerified(ctx, v.SHA256, v.FileName, dst, func(out io.Writer) (string, error) {
+		return c.Download(ctx, v.ID, out)
+	})
+}
+
+// DownloadNoticeLetter saves the PDF letter of a notice to dst, verified
+// like Download; a letter still being rendered is refused with the
+// server's conflict («письмо готовится»).
+func (w *Workspace) DownloadNoticeLetter(ctx context.Context, n wire.Notice, dst string) error {
+	c, err := w.sess.client()
+	if err != nil && w.cachedFile(n.LetterSHA256) == "" {
+		return err
+	}
+	return w.saveVerified(ctx, n.LetterSHA256, fmt.Sprintf("notice-%d.pdf", n.Number), dst, func(out io.Writer) (string, error) {
+		return c.NoticeLetter(ctx, n.ID, out)
+	})
+}
+
+// saveVerified writes content known by its SHA-256 (want; "" when the
+// client does not know it yet) to dst: from the local content cache when
+// a copy there still hashes right, else through fetch, which streams the
+// content and returns the digest the server named after checking it.
+// The bytes land under dst only once verified, and go to the cache.
+func (w *Workspace) saveVerified(ctx context.Context, want, name, dst string, fetch func(io.Writer) (string, error)) error {
+	if cached := w.cachedFile(want); cached != "" {
+		if err := copyVerified(cached, dst, want); err == nil {
 			return nil
 		}
 		_ = os.Remove(cached) // damaged: fetch again
-	}
-	c, err := w.sess.client()
-	if err != nil {
-		return err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(dst), ".download-*")
 	if err != nil {
 		return fmt.Errorf("save to %s: %w", dst, err)
 	}
 	defer os.Remove(tmp.Name())
-	sum, err := c.Download(ctx, v.ID, tmp)
+	sum, err := fetch(tmp)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -112,12 +136,12 @@ func (w *Workspace) Download(ctx context.Context, v wire.DocumentVersion, dst st
 				"Полученный файл не совпадает с контрольной суммой на сервере; он не сохранён. Повторите загрузку.",
 				"The received file does not match the server's checksum; it was not saved. Download it again.")
 		}
-		return fmt.Errorf("download %s: %w", v.FileName, err)
+		return fmt.Errorf("download %s: %w", name, err)
 	}
-	if v.SHA256 != "" && sum != v.SHA256 {
+	if want != "" && sum != want {
 		return wire.E(wire.CodeInvalid, "file",
-			"Содержимое версии на сервере отличается от известного клиенту; обновите карточку.",
-			"The version's content on the server differs from what this client knows; reopen the card.")
+			"Содержимое файла на сервере отличается от известного клиенту; обновите карточку.",
+			"The file's content on the server differs from what this client knows; reopen the card.")
 	}
 	if dir := w.filesDir(); dir != "" {
 		if err := copyVerified(tmp.Name(), filepath.Join(dir, sum), sum); err != nil {
