@@ -82,7 +82,12 @@ func (a *API) handle(pattern string, h http.Handler) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, code: 200}
 		h.ServeHTTP(sw, r)
-		a.reqs.WithLabelValues(route, strconv.Itoa(sw.code)).Observe(time.Since(start).Seconds())
+		took := time.Since(start)
+		a.reqs.WithLabelValues(route, strconv.Itoa(sw.code)).Observe(took.Seconds())
+		// The access log names the route and the path only: queries and
+		// bodies may carry what must not be logged.
+		a.log.LogAttrs(r.Context(), slog.LevelDebug, "request", slog.String("route", route), slog.String("path", r.URL.Path),
+			slog.Int("status", sw.code), slog.Duration("took", took))
 	}))
 }
 
