@@ -29,6 +29,9 @@ func TestDependencyRule(t *testing.T) {
 		{"github.com/expertiza/expertiza/pdfdoc/...", func(d string) bool {
 			return strings.HasPrefix(d, "fyne.io/") || strings.HasPrefix(d, "github.com/jackc/")
 		}, "pdfdoc/ (used by client and server) imports neither Fyne nor pgx"},
+		{"github.com/expertiza/expertiza/pdfannot/...", func(d string) bool {
+			return strings.HasPrefix(d, "fyne.io/") || strings.HasPrefix(d, "github.com/jackc/")
+		}, "pdfannot/ (annotated PDF export) imports neither Fyne nor pgx"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.why, func(t *testing.T) {

@@ -13,9 +13,13 @@ import (
 // and "Annotations"): experts' annotations on PDF pages, the remarks
 // register, its answers and the notices that publish remarks.
 //
-// Coordinates are PDF user-space points of the page (origin at the
-// bottom-left corner, y upwards, 1 pt = 1/72 in), exactly what a PDF
-// annotation's /Rect and /QuadPoints use, so export needs no conversion.
+// Coordinates are points (1/72 in) of the page as displayed: the visible
+// box (crop box ∩ media box) with the page's /Rotate applied, origin at its
+// bottom-left corner, y upwards — the frame the server checks geometry
+// against (PageSize). On an unrotated page whose boxes start at 0,0 this is
+// PDF user space; otherwise the export (pdfannot) converts each point to
+// user space, and the viewer (app/pdfrender: top-left origin, y down)
+// flips y.
 
 // AnnotationKind is the shape of an annotation.
 type AnnotationKind string
