@@ -98,9 +98,12 @@ soak-client: deps
 # pages at the same DPI in one run: start with and without the compilation
 # cache, page and 512 px tile on a text page, an A1 drawing and a scan, open
 # to first page of a 500-page volume, an A1 pan at 200%, RSS; ratios reported.
+# Then the same two through the viewer session (app.Viewer + TileLoader):
+# open a 500-page volume to its first screen's tiles, and an A1 pan at 200%.
 bench-render: deps
 	$(GO) test -run='^$$' -bench='Startup|RSS500' -benchtime=1x -count=1 ./app/pdfrender/pdfium/
 	$(GO) test -run='^$$' -bench='VsTools|OpenToFirstPage|PanA1' -benchtime=5x -count=1 ./app/pdfrender/pdfium/
+	$(GO) test -run='^$$' -bench='Viewer' -benchtime=5x -count=1 ./app/
 
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzDetect -fuzztime=2m ./server/validate

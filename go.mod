@@ -25,6 +25,7 @@ require (
 	github.com/tetratelabs/wazero v1.12.0 // runs go-pdfium's wasm; its compilation cache on disk saves ~4 s per start
 	github.com/wneessen/go-mail v0.8.1 // SMTP client: STARTTLS policy, timeouts, RFC 2047/MIME building, accepted-or-not per message
 	go.etcd.io/bbolt v1.5.0 // client cache and outbox files: one file, transactions, fsync, pure Go
+	golang.org/x/image v0.44.0 // smooth scaling of page previews in the PDF viewer (draw.ApproxBiLinear)
 	golang.org/x/sync v0.24.0 // semaphore bounding concurrent PDF workers
 	golang.org/x/text v0.43.0 // declared XML encodings (windows-1251) in the validators
 )
@@ -89,7 +90,6 @@ require (
 	github.com/zeebo/xxh3 v1.1.0 // indirect
 	go.uber.org/multierr v1.11.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/image v0.44.0 // indirect
 	golang.org/x/net v0.61.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect

@@ -51,6 +51,7 @@ type Workspace struct {
 	outbox     *client.Outbox // nil until UseCache
 	outboxPath string
 	files      string                        // downloaded contents by SHA-256; "" until UseCache
+	verified   sync.Map                      // cached file path → fileStamp hashed in this run (LocalCopy)
 	waiters    map[string]chan client.Result // submit calls by idempotency key
 	kick       chan struct{}
 	stream     *client.Stream        // while Run runs, for typing signals

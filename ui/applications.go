@@ -71,7 +71,6 @@ type applicationsView struct {
 	export    *widget.Button
 	exportPDF *widget.Button
 	newApp    *widget.Button
-	pdf       pdfEngine
 	cardBox   *fyne.Container
 	card      *applicationCard
 	root      fyne.CanvasObject
@@ -362,7 +361,7 @@ func (v *applicationsView) chooseExportPDF() {
 func (v *applicationsView) exportPDFTo(w io.WriteCloser) {
 	rows, filter := v.rows, v.listFilter()
 	call(v.env, "export applications to PDF", func(ctx context.Context) (struct{}, error) {
-		eng, err := v.pdf.get(ctx, v.env.dataDir)
+		eng, err := v.env.pdf.get(ctx, v.env.dataDir)
 		if err == nil {
 			err = app.ExportPDF(ctx, eng, w, rows, v.be.DaysLeft, filter, time.Now())
 		}

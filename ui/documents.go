@@ -17,8 +17,8 @@ import (
 // renderDocuments shows the application's files: each logical file with
 // its versions (newest first), their review status and any detached
 // signatures with the checker's verdict. download (nil: no button) saves
-// a version.
-func renderDocuments(box *fyne.Container, docs []wire.Document, download func(wire.DocumentVersion)) {
+// a version; open (nil: no button) shows a PDF version in the viewer.
+func renderDocuments(box *fyne.Container, docs []wire.Document, download, open func(wire.DocumentVersion)) {
 	objs := make([]fyne.CanvasObject, 0, len(docs)*4)
 	for _, d := range docs {
 		objs = append(objs, widget.NewLabelWithStyle(sectionText(d.Section)+" · "+d.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
@@ -31,7 +31,13 @@ func renderDocuments(box *fyne.Container, docs []wire.Document, download func(wi
 				v := v
 				b := widget.NewButtonWithIcon(lang.L("docs.download"), theme.DownloadIcon(), func() { download(v) })
 				b.Importance = widget.LowImportance
-				objs = append(objs, container.NewBorder(nil, nil, nil, b, widget.NewLabel(line)))
+				var buttons fyne.CanvasObject = b
+				if open != nil && app.IsPDF(v) {
+					o := widget.NewButtonWithIcon(lang.L("viewer.open"), theme.VisibilityIcon(), func() { open(v) })
+					o.Importance = widget.LowImportance
+					buttons = container.NewHBox(o, b)
+				}
+				objs = append(objs, container.NewBorder(nil, nil, nil, buttons, widget.NewLabel(line)))
 			} else {
 				objs = append(objs, widget.NewLabel(line))
 			}

@@ -32,6 +32,11 @@ type env struct {
 	// dataDir is the app's own folder (cache, generated files); "" in
 	// tests that need none.
 	dataDir string
+	// renderers is the PDF renderer of the run, started when the first
+	// document is viewed (nil: viewing unavailable, as in most tests).
+	renderers *app.Renderers
+	// pdf typesets exported registers, made on first use.
+	pdf pdfEngine
 }
 
 // onMain runs fn on the Fyne goroutine. It is the one place fyne.Do is

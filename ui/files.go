@@ -3,6 +3,8 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -61,7 +63,7 @@ func newDocumentsView(e *env, be backend, appID int64) *documentsView {
 func (v *documentsView) content() fyne.CanvasObject { return v.root }
 
 func (v *documentsView) render(docs []wire.Document) {
-	renderDocuments(v.list, docs, v.download)
+	renderDocuments(v.list, docs, v.download, v.openVersion)
 }
 
 // sectionOptions are the choices of the section select, in classifier
@@ -214,7 +216,10 @@ func (v *documentsView) systemPick(done func(string)) {
 	d.Show()
 }
 
-func (v *documentsView) systemSave(name string, done func(string)) {
+func (v *documentsView) systemSave(name string, done func(string)) { systemSave(v.env, name, done) }
+
+// systemSave asks where to save a file named name and hands the path on.
+func systemSave(e *env, name string, done func(string)) {
 	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
 		if err != nil || w == nil {
 			return
@@ -223,8 +228,26 @@ func (v *documentsView) systemSave(name string, done func(string)) {
 		// over it, so an interrupted download never leaves half a file.
 		_ = w.Close()
 		done(w.URI().Path())
-	}, v.env.win)
+	}, e.win)
 	d.SetFileName(name)
 	d.Resize(fyne.NewSize(800, 560))
 	d.Show()
+}
+
+// writeFileAtomic writes data next to path and renames it into place, so
+// an interrupted export never leaves half a file under the chosen name.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".export-*")
+	if err != nil {
+		return fmt.Errorf("save to %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save to %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("save to %s: %w", path, err)
+	}
+	return os.Rename(tmp.Name(), path)
 }

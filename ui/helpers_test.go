@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/expertiza/expertiza/app"
+	"github.com/expertiza/expertiza/app/pdfrender"
 	"github.com/expertiza/expertiza/sync/wire"
 )
 
@@ -92,6 +94,8 @@ type fakeBackend struct {
 	remarkCalls []string
 	pwCalls     []string
 	pwErr       error
+	viewFiles   map[int64]string // version id → local PDF the viewer opens
+	viewOpens   []int64
 }
 
 type update struct {
@@ -230,6 +234,21 @@ func (f *fakeBackend) SetRemarkStatus(_ context.Context, rm wire.Remark, to wire
 	rm.Status, rm.Version, rm.Resolution = to, rm.Version+1, comment
 	f.store.UpsertRemark(rm)
 	return rm, nil
+}
+func (f *fakeBackend) DownloadNoticeLetter(_ context.Context, n wire.Notice, dst string) error {
+	f.remarkCalls = append(f.remarkCalls, fmt.Sprintf("letter:%d:%s", n.ID, filepath.Base(dst)))
+	return nil
+}
+
+// OpenVersion opens the local file standing for the version, as
+// app.Workspace does once the version is in its file cache.
+func (f *fakeBackend) OpenVersion(ctx context.Context, r pdfrender.Renderer, v wire.DocumentVersion) (*app.Viewer, error) {
+	f.viewOpens = append(f.viewOpens, v.ID)
+	p, ok := f.viewFiles[v.ID]
+	if !ok {
+		return nil, wire.E(wire.CodeNotFound, "", "Версия не найдена", "Version not found")
+	}
+	return app.OpenViewer(ctx, r, p, v)
 }
 func (f *fakeBackend) PublishRemarks(_ context.Context, a wire.Application, ids []int64, comment string) (wire.Notice, error) {
 	f.remarkCalls = append(f.remarkCalls, fmt.Sprintf("publish:%d:%v", a.Version, ids))

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/expertiza/expertiza/app"
+	"github.com/expertiza/expertiza/app/pdfrender"
 	"github.com/expertiza/expertiza/sync/client"
 	"github.com/expertiza/expertiza/sync/wire"
 )
@@ -41,6 +42,8 @@ type backend interface {
 	CreateRemark(ctx context.Context, appID int64, r wire.CreateRemarkRequest) (wire.Remark, error)
 	AnswerRemark(ctx context.Context, rm wire.Remark, text string, versionIDs []int64) (wire.Remark, error)
 	SetRemarkStatus(ctx context.Context, rm wire.Remark, to wire.RemarkStatus, comment string) (wire.Remark, error)
+	DownloadNoticeLetter(ctx context.Context, n wire.Notice, dst string) error
+	OpenVersion(ctx context.Context, r pdfrender.Renderer, v wire.DocumentVersion) (*app.Viewer, error)
 	PublishRemarks(ctx context.Context, a wire.Application, ids []int64, comment string) (wire.Notice, error)
 	MarkChatRead(ctx context.Context, appID int64, ch wire.Channel) error
 	Typing(appID int64, ch wire.Channel)

@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -30,8 +32,12 @@ type remarksView struct {
 	tools   *fyne.Container
 	add     *widget.Button
 	publish *widget.Button
-	root    fyne.CanvasObject
-	seen    string
+	csv     *widget.Button
+	pdf     *widget.Button
+	// saveFile stands for the system save dialog (tests replace it).
+	saveFile func(name string, done func(path string))
+	root     fyne.CanvasObject
+	seen     string
 
 	// The dialog last shown and its inputs, for tests.
 	lastDialog dialog.Dialog
@@ -47,6 +53,9 @@ func newRemarksView(e *env, be backend, appID int64) *remarksView {
 	v.add = widget.NewButtonWithIcon(lang.L("remarks.new"), theme.ContentAddIcon(), v.askNew)
 	v.publish = widget.NewButtonWithIcon(lang.L("remarks.publish"), theme.MailSendIcon(), v.askPublish)
 	v.publish.Importance = widget.HighImportance
+	v.csv = widget.NewButtonWithIcon(lang.L("apps.export"), theme.DocumentSaveIcon(), func() { v.export(false) })
+	v.pdf = widget.NewButtonWithIcon(lang.L("apps.export_pdf"), theme.DocumentPrintIcon(), func() { v.export(true) })
+	v.saveFile = func(name string, done func(string)) { systemSave(e, name, done) }
 	v.root = container.NewBorder(container.NewVBox(v.tools, v.notices), nil, nil, nil, container.NewVScroll(v.list))
 	return v
 }
@@ -84,6 +93,10 @@ func (v *remarksView) refresh() {
 	if me.Role == wire.RoleExpert {
 		v.tools.Add(v.add)
 	}
+	if len(rs) > 0 {
+		v.tools.Add(v.csv)
+		v.tools.Add(v.pdf)
+	}
 	if me.Role == wire.RoleExpert && a.LeadExpertID == me.ID && len(publishable(rs)) > 0 {
 		v.tools.Add(v.publish)
 	}
@@ -93,7 +106,16 @@ func (v *remarksView) refresh() {
 		l := widget.NewLabel(lang.L("remarks.notice", map[string]any{"Number": n.Number, "Date": timeText(n.PublishedAt),
 			"Count": len(n.RemarkIDs), "Lead": n.PublishedByName}))
 		l.Wrapping = fyne.TextWrapWord
-		v.notices.Add(l)
+		var right fyne.CanvasObject
+		if n.LetterSHA256 != "" {
+			n := n
+			right = widget.NewButtonWithIcon(lang.L("remarks.letter"), theme.DownloadIcon(), func() { v.saveLetter(n) })
+		} else {
+			wait := widget.NewLabel(lang.L("remarks.letter_pending"))
+			wait.Importance = widget.LowImportance
+			right = wait
+		}
+		v.notices.Add(container.NewBorder(nil, nil, nil, right, l))
 	}
 	if len(ns) > 0 {
 		v.notices.Add(widget.NewSeparator())
@@ -390,6 +412,43 @@ func (v *remarksView) askPublish() {
 	d.Resize(fyne.NewSize(700, 460))
 	v.lastDialog, v.lastChecks = d, checks
 	d.Show()
+}
+
+// export saves the register as shown (all remarks the user may see) as
+// CSV or a PDF register.
+func (v *remarksView) export(pdf bool) {
+	st := v.be.Store()
+	a, _ := st.Application(v.appID)
+	rs, docs := st.Remarks(v.appID), st.Documents(v.appID)
+	ext := ".csv"
+	if pdf {
+		ext = ".pdf"
+	}
+	v.saveFile(lang.L("remarks.export_file", map[string]any{"Number": a.Number})+ext, func(dst string) {
+		call(v.env, "export remarks", func(ctx context.Context) (struct{}, error) {
+			if !pdf {
+				return struct{}{}, writeFileAtomic(dst, app.ExportRemarksCSV(rs, docs))
+			}
+			eng, err := v.env.pdf.get(ctx, v.env.dataDir)
+			if err != nil {
+				return struct{}{}, err
+			}
+			var b bytes.Buffer
+			if err := app.ExportRemarksPDF(ctx, eng, &b, a, rs, docs, time.Now()); err != nil {
+				return struct{}{}, err
+			}
+			return struct{}{}, writeFileAtomic(dst, b.Bytes())
+		}, func(_ struct{}, err error) { v.env.showError(err) })
+	})
+}
+
+// saveLetter saves a notice's PDF letter, verified by its SHA-256.
+func (v *remarksView) saveLetter(n wire.Notice) {
+	v.saveFile(lang.L("remarks.letter_file", map[string]any{"Number": n.Number})+".pdf", func(dst string) {
+		call(v.env, "notice letter", func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, v.be.DownloadNoticeLetter(ctx, n, dst)
+		}, func(_ struct{}, err error) { v.env.showError(err) })
+	})
 }
 
 func shortText(s string, n int) string {

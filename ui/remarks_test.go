@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -146,5 +149,41 @@ func TestExpertJudgesAnswer(t *testing.T) {
 	_, other := remarksCard(t, wire.User{ID: 99, Role: wire.RoleExpert}, wire.StatusInReview, answered)
 	if findButton(other.list, "Принять ответ") != nil {
 		t.Error("an expert who is neither author nor lead may accept")
+	}
+}
+
+func TestRemarksExportAndLetter(t *testing.T) {
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext (poppler-utils) not installed")
+	}
+	published := []wire.Remark{{ID: 3, AppID: 9, Number: 1, Section: "07.03", Text: "Нет разреза 2-2", NormRef: "ГОСТ Р 21.101-2020",
+		Criticality: wire.CriticalityCritical, Status: wire.RemarkPublished, Version: 2}}
+	e, be, c := remarksCardEnv(t, remarksExpert, wire.StatusRemarksIssued, published)
+	e.dataDir = t.TempDir()
+	v := c.remarks
+	dir := t.TempDir()
+	v.saveFile = func(name string, done func(string)) { done(filepath.Join(dir, name)) }
+	test.Tap(v.csv)
+	test.Tap(v.pdf)
+	csv, err := os.ReadFile(filepath.Join(dir, "Замечания ГГЭ-2026-000009.csv"))
+	if err != nil || !strings.Contains(string(csv), "Нет разреза 2-2") {
+		t.Errorf("CSV: %v %q", err, csv)
+	}
+	out, err := exec.Command("pdftotext", filepath.Join(dir, "Замечания ГГЭ-2026-000009.pdf"), "-").Output()
+	if err != nil || !strings.Contains(string(out), "ГОСТ Р 21.101-2020") {
+		t.Errorf("PDF: %v %q", err, out)
+	}
+	// A notice whose letter is rendered offers it; one still rendering says so.
+	be.store.SetNotices(9, []wire.Notice{{ID: 1, AppID: 9, Number: 1, RemarkIDs: []int64{3}}, {ID: 2, AppID: 9, Number: 2, LetterSHA256: strings.Repeat("a", 64)}})
+	if !containsText(v.notices, "письмо готовится…") {
+		t.Error("a pending letter is not marked")
+	}
+	b := findButton(v.notices, "Письмо (PDF)")
+	if b == nil {
+		t.Fatal("no letter button")
+	}
+	test.Tap(b)
+	if !slices.Contains(be.remarkCalls, "letter:2:Уведомление о замечаниях № 2.pdf") {
+		t.Errorf("calls %v", be.remarkCalls)
 	}
 }

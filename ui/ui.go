@@ -77,6 +77,7 @@ func Create(a fyne.App, w fyne.Window, opts Options) *UI {
 		u.data = root.Path()
 		e.dataDir = u.data
 	}
+	e.renderers = app.NewRenderers(log, u.data)
 	kr, where := app.OpenKeyring(log, u.data, device)
 	sess.SetKeyring(kr)
 	log.Info("session token storage", "where", where)
@@ -116,6 +117,9 @@ func (u *UI) closeAtExit() {
 	u.stopMain()
 	if err := u.ws.Close(); err != nil {
 		u.env.log.Warn("closing the local cache", "err", err)
+	}
+	if err := u.env.renderers.Close(); err != nil {
+		u.env.log.Warn("closing the PDF renderer", "err", err)
 	}
 }
 
