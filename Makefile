@@ -13,9 +13,10 @@ export LANG ?= C.UTF-8
 # C toolchain and X11/GL headers Fyne's desktop driver is built with, and
 # Xvfb for running the client without a display; xdotool, xwd (x11-apps)
 # and ImageMagick for `make screenshot`; MuPDF's mutool (mupdf-tools) for
-# `make bench-render`.
+# `make bench-render`; xmllint (libxml2-utils) validates the conclusion XML
+# against docs/conclusion.xsd in tests.
 APT_PACKAGES := postgresql gcc libc6-dev pkg-config libgl1-mesa-dev libxcursor-dev \
-	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth openssl libengine-gost-openssl curl poppler-utils \
+	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth openssl libengine-gost-openssl curl poppler-utils libxml2-utils \
 	xdotool x11-apps imagemagick xz-utils mupdf-tools
 
 .PHONY: run test test-fast build deps bench bench-render bench-client soak-client fuzz vet clean

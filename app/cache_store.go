@@ -72,6 +72,7 @@ func (s *Store) AttachCache(c *Cache, flushEvery time.Duration) error {
 		s.me = *got.me
 	}
 	s.apps, s.history, s.messages, s.docs = got.apps, got.history, got.messages, got.docs
+	s.appsChanged()
 	s.review.init()
 	for id, r := range got.review {
 		s.review.remarks[id], s.review.notices[id] = r.Remarks, r.Notices

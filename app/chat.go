@@ -102,6 +102,10 @@ func (s *Store) Typing(appID int64, ch wire.Channel) []string {
 // Ephemeral implements client.Handler: typing signals of others are kept
 // until they fade; presence is for the document viewer.
 func (s *Store) Ephemeral(e wire.Ephemeral) {
+	if e.Kind == wire.FramePresence {
+		s.notePresence(e)
+		return
+	}
 	if e.Kind != wire.FrameTyping || e.UserID == 0 {
 		return
 	}

@@ -53,7 +53,8 @@ type PendingCommand struct {
 	RemarkCreate *wire.CreateRemarkRequest
 	RemarkAnswer *wire.AnswerRemarkRequest
 	RemarkStatus *wire.RemarkStatusRequest
-	RemarkID     int64 // the remark answered or judged
+	RemarkID     int64              // the remark answered or judged
+	Annot        *PendingAnnotation // annotation commands (annotations.go)
 	// Err is the server's refusal of a command sent from the queue.
 	Err *wire.Error
 }
@@ -175,6 +176,8 @@ func pendingOf(c client.Command) PendingCommand {
 			p.RemarkStatus = &r
 		}
 		p.RemarkID = remarkIDOf(c.Path)
+	case CommandAnnotCreate, CommandAnnotUpdate, CommandAnnotDelete, CommandAnnotStatus, CommandAnnotReply:
+		p.Annot = pendingAnnotationOf(c)
 	}
 	return p
 }
@@ -197,13 +200,23 @@ func remarkIDOf(path string) int64 {
 // a refusal, since the caller shows it). Offline, or when the flush cannot
 // reach the server, the error wraps ErrQueued.
 func (w *Workspace) submit(ctx context.Context, kind string, appID int64, method, path string, body any) (json.RawMessage, error) {
+	raw, _, err := w.submitCmd(ctx, kind, appID, method, path, body)
+	return raw, err
+}
+
+// submitCmd is submit that also returns the queued command's id (to show
+// or replace a command still waiting).
+func (w *Workspace) submitCmd(ctx context.Context, kind string, appID int64, method, path string, body any) (json.RawMessage, uint64, error) {
 	o := w.box()
 	if o == nil {
-		return nil, errors.New("outbox not open")
+		return nil, 0, errors.New("outbox not open")
 	}
-	raw, err := json.Marshal(body)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", kind, err)
+	var raw []byte
+	if body != nil {
+		var err error
+		if raw, err = json.Marshal(body); err != nil {
+			return nil, 0, fmt.Errorf("encode %s: %w", kind, err)
+		}
 	}
 	key := client.NewIdempotencyKey()
 	wait := make(chan client.Result, 1)
@@ -215,10 +228,13 @@ func (w *Workspace) submit(ctx context.Context, kind string, appID int64, method
 		delete(w.waiters, key)
 		w.omu.Unlock()
 	}()
-	if _, err := o.Enqueue(ctx, client.Command{Key: key, Method: method, Path: path, Body: raw, Kind: kind, AppID: appID}); err != nil {
-		return nil, fmt.Errorf("queue %s: %w", kind, err)
+	queued, err := o.Enqueue(ctx, client.Command{Key: key, Method: method, Path: path, Body: raw, Kind: kind, AppID: appID})
+	if err != nil {
+		return nil, 0, fmt.Errorf("queue %s: %w", kind, err)
 	}
-	w.refreshPending()
+	// Shown at once without re-reading the file: re-reading after every
+	// command made queueing and sending a long queue quadratic.
+	w.store.addPending(pendingOf(queued))
 	var flushErr error
 	if st, _ := w.store.Connection(); st == client.StateOnline {
 		flushErr = w.FlushOutbox(ctx)
@@ -228,16 +244,16 @@ func (w *Workspace) submit(ctx context.Context, kind string, appID int64, method
 	select {
 	case r := <-wait:
 		if r.Err == nil {
-			return r.Response, nil
+			return r.Response, queued.ID, nil
 		}
 		// Shown to the user now by the caller: not kept as a refusal.
 		if err := o.Dismiss(r.Command.ID); err != nil {
 			w.log.Warn("outbox: dismiss refusal", "err", err)
 		}
 		w.refreshPending()
-		return nil, r.Err
+		return nil, queued.ID, r.Err
 	default:
-		return nil, fmt.Errorf("%s: %w (%w)", kind, ErrQueued, flushErr)
+		return nil, queued.ID, fmt.Errorf("%s: %w (%w)", kind, ErrQueued, flushErr)
 	}
 }
 
@@ -283,17 +299,30 @@ func (w *Workspace) applyResult(r client.Result) {
 			if err := json.Unmarshal(r.Response, &rm); err == nil {
 				w.store.UpsertRemark(rm)
 			}
+		case CommandAnnotCreate, CommandAnnotUpdate, CommandAnnotDelete, CommandAnnotStatus, CommandAnnotReply:
+			w.applyAnnotationResult(r)
 		}
 	} else {
 		w.log.Info("queued command refused", "kind", r.Command.Kind, "app_id", r.Command.AppID, "code", wire.ErrorCode(r.Err))
 	}
+	var refused *PendingCommand
+	if r.Err != nil {
+		p := pendingOf(r.Command)
+		p.Err, _ = wire.AsError(r.Err)
+		if p.Err == nil {
+			p.Err = &wire.Error{Code: wire.CodeInternal, Message: r.Err.Error(), MessageEN: r.Err.Error()}
+		}
+		refused = &p
+	}
+	// The one command settled is taken off the queue shown; FlushOutbox
+	// re-reads the file once at its end.
+	w.store.settlePending(r.Command.ID, refused)
 	w.omu.Lock()
 	wait := w.waiters[r.Command.Key]
 	w.omu.Unlock()
 	if wait != nil {
 		wait <- r
 	}
-	w.refreshPending()
 }
 
 // DiscardPending removes a queued command the user no longer wants sent.

@@ -31,8 +31,10 @@ type Store struct {
 	mu       sync.RWMutex
 	me       wire.User
 	apps     map[int64]wire.Application
-	touched  map[int64]uint64 // tick of the last event that changed an application
-	tick     uint64           // counts applied events, to order loads against events
+	appList  []wire.Application // apps newest first, nil when stale
+	appsGen  uint64             // counts changes of apps, to keep appList honest
+	touched  map[int64]uint64   // tick of the last event that changed an application
+	tick     uint64             // counts applied events, to order loads against events
 	history  map[int64][]wire.StatusChange
 	messages map[chatKey][]wire.Message
 	docs     map[int64][]wire.Document
@@ -53,6 +55,9 @@ type Store struct {
 	out       outboxState
 	chat      chatState
 	review    reviewState
+	annot     annotState // annotations and viewer presence (annotations.go)
+	concl     conclusionState
+	pay       map[int64]wire.PaymentInfo // the «Оплата» side by application (contract.go)
 
 	lmu       sync.Mutex
 	listeners map[int]func()
@@ -73,6 +78,7 @@ func NewStore(log *slog.Logger) *Store {
 func (s *Store) reset() {
 	s.me = wire.User{}
 	s.apps = map[int64]wire.Application{}
+	s.appsChanged()
 	s.touched = map[int64]uint64{}
 	s.history = map[int64][]wire.StatusChange{}
 	s.messages = map[chatKey][]wire.Message{}
@@ -84,6 +90,9 @@ func (s *Store) reset() {
 	s.dirty = dirtySet{all: true}
 	s.chat.init()
 	s.review.init()
+	s.annot.init()
+	s.concl.init()
+	s.pay = map[int64]wire.PaymentInfo{}
 }
 
 // Clear forgets everything (at logout), so the next user sees nothing of
@@ -123,6 +132,12 @@ func (s *Store) changed() {
 	}
 }
 
+// appsChanged drops the sorted list of applications (under the lock).
+func (s *Store) appsChanged() {
+	s.appList = nil
+	s.appsGen++
+}
+
 // --- reading ---
 
 // Me is the signed-in user as last seen.
@@ -135,12 +150,24 @@ func (s *Store) Me() wire.User {
 // Applications returns the known applications, newest first.
 func (s *Store) Applications() []wire.Application {
 	s.mu.RLock()
+	if s.appList != nil {
+		defer s.mu.RUnlock()
+		return slices.Clone(s.appList)
+	}
 	out := make([]wire.Application, 0, len(s.apps))
 	for _, a := range s.apps {
 		out = append(out, a)
 	}
+	gen := s.appsGen
 	s.mu.RUnlock()
 	slices.SortFunc(out, func(a, b wire.Application) int { return cmp.Compare(b.ID, a.ID) })
+	// Kept sorted for the next reader (a list of 10,000 is re-read after
+	// every event), unless the applications changed meanwhile.
+	s.mu.Lock()
+	if s.appsGen == gen {
+		s.appList = slices.Clone(out)
+	}
+	s.mu.Unlock()
 	return out
 }
 
@@ -248,6 +275,7 @@ func (s *Store) ReplaceApplications(since uint64, list []wire.Application) {
 		s.dirty.app(id)
 	}
 	s.apps = next
+	s.appsChanged()
 	s.mu.Unlock()
 	s.changed()
 }
@@ -268,6 +296,7 @@ func (s *Store) upsert(a wire.Application) bool {
 		return false
 	}
 	s.apps[a.ID] = a
+	s.appsChanged()
 	s.dirty.app(a.ID)
 	return true
 }
@@ -275,6 +304,7 @@ func (s *Store) upsert(a wire.Application) bool {
 // forget drops everything about one application; the caller holds mu.
 func (s *Store) forget(id int64) {
 	delete(s.apps, id)
+	s.appsChanged()
 	delete(s.touched, id)
 	delete(s.history, id)
 	delete(s.docs, id)
@@ -360,6 +390,21 @@ func mergeByID[T any](old, fresh []T, id func(T) int64) []T {
 	return out
 }
 
+// addByID puts x into list, kept ascending by id: a replacement or an
+// insertion found by binary search, so an event costs O(log n) plus the
+// move of later items (none for the usual newest-last arrival) instead of
+// a full merge and sort. Readers get clones, so the in-place change is safe
+// under the write lock.
+func addByID[T any](list []T, x T, id func(T) int64) []T {
+	k := id(x)
+	i, found := slices.BinarySearchFunc(list, k, func(e T, k int64) int { return cmp.Compare(id(e), k) })
+	if found {
+		list[i] = x
+		return list
+	}
+	return slices.Insert(list, i, x)
+}
+
 // --- events ---
 
 // Apply applies one event from the stream. Unknown kinds are ignored (a
@@ -424,6 +469,7 @@ func (s *Store) apply(e wire.Event) (bool, error) {
 		if a, ok := s.apps[c.AppID]; ok && a.Status == c.From {
 			a.Status = c.To
 			s.apps[c.AppID] = a
+			s.appsChanged()
 			s.dirty.app(c.AppID)
 			s.touched[c.AppID] = s.tick
 		}
@@ -433,7 +479,7 @@ func (s *Store) apply(e wire.Event) (bool, error) {
 			return false, err
 		}
 		k := chatKey{m.AppID, m.Channel}
-		s.messages[k] = mergeByID(s.messages[k], []wire.Message{m}, func(m wire.Message) int64 { return m.ID })
+		s.messages[k] = addByID(s.messages[k], m, func(m wire.Message) int64 { return m.ID })
 		s.dirty.chat(k)
 		s.stopTyping(k, m.AuthorID)
 	case wire.EventMessageRead:
@@ -461,8 +507,13 @@ func (s *Store) apply(e wire.Event) (bool, error) {
 		if err := e.Decode(&n); err != nil {
 			return false, err
 		}
-		s.notes = mergeByID(s.notes, []wire.Notification{n}, func(n wire.Notification) int64 { return n.ID })
-		slices.Reverse(s.notes)
+		// The feed is newest first: the usual new notification goes in front.
+		if len(s.notes) == 0 || n.ID > s.notes[0].ID {
+			s.notes = slices.Insert(s.notes, 0, n)
+		} else {
+			s.notes = mergeByID(s.notes, []wire.Notification{n}, func(n wire.Notification) int64 { return n.ID })
+			slices.Reverse(s.notes)
+		}
 		s.dirty.notes = true
 	case wire.EventNotificationRead:
 		var r struct {
@@ -493,7 +544,15 @@ func (s *Store) apply(e wire.Event) (bool, error) {
 		}
 		s.me = u
 		s.dirty.me = true
+	case wire.EventContract:
+		return s.applyContract(e)
 	default:
+		if handled, err := s.applyConclusion(e); handled {
+			return err == nil, err
+		}
+		if handled, err := s.applyAnnotation(e); handled {
+			return err == nil, err
+		}
 		return s.applyReview(e)
 	}
 	return true, nil

@@ -1,6 +1,10 @@
 package app
 
-import "github.com/expertiza/expertiza/sync/client"
+import (
+	"slices"
+
+	"github.com/expertiza/expertiza/sync/client"
+)
 
 // outboxState is the Store's copy of the outbox, for the screens: it is
 // not cached (the outbox file is its own record) and not cleared by a
@@ -16,6 +20,26 @@ type outboxState struct {
 func (s *Store) SetPending(pending, refused []PendingCommand) {
 	s.mu.Lock()
 	s.out.pending, s.out.refused = pending, refused
+	s.mu.Unlock()
+	s.changed()
+}
+
+// addPending shows one more queued command without re-reading the outbox.
+func (s *Store) addPending(p PendingCommand) {
+	s.mu.Lock()
+	s.out.pending = append(slices.Clone(s.out.pending), p)
+	s.mu.Unlock()
+	s.changed()
+}
+
+// settlePending takes a sent command off the queue shown; a refusal goes
+// to the refused list.
+func (s *Store) settlePending(id uint64, refused *PendingCommand) {
+	s.mu.Lock()
+	s.out.pending = slices.DeleteFunc(slices.Clone(s.out.pending), func(p PendingCommand) bool { return p.ID == id })
+	if refused != nil {
+		s.out.refused = append(slices.Clone(s.out.refused), *refused)
+	}
 	s.mu.Unlock()
 	s.changed()
 }

@@ -3,12 +3,12 @@
 // Cyrillic font (DejaVu Sans from assets.Fonts, subset to the glyphs used).
 //
 // A Document is plain data: a title block, then blocks (paragraphs,
-// tables, spacers, page breaks) that flow over as many pages as they need.
-// Text is wrapped to the width it is given; a word wider than that width is
-// broken between characters rather than drawn past the edge. Table rows
-// move to the next page when they do not fit, the header row is repeated on
-// every page, and a row taller than a page is split between pages. Every
-// page has a footer with the generation time and «Страница N из M».
+// tables, images, spacers, page breaks) that flow over as many pages as
+// they need. Text is wrapped to the width it is given; a word wider than
+// that width is broken between characters rather than drawn past the edge.
+// Table rows move to the next page when they do not fit, the header row is
+// repeated on every page, and a row taller than a page is split between
+// pages. Every page has a footer with the generation time and «Страница N из M».
 //
 // An Engine renders documents; create one per process with New and share
 // it, it is safe for concurrent use:
@@ -84,8 +84,8 @@ type Document struct {
 	NoFooter bool
 }
 
-// Block is a piece of a document's content: Paragraph, Table, Spacer or
-// PageBreak.
+// Block is a piece of a document's content: Paragraph, Table, Image,
+// Spacer or PageBreak.
 type Block interface{ block() }
 
 // Paragraph is text wrapped to the width of the page. A "\n" in Text starts
@@ -123,6 +123,22 @@ type Column struct {
 	Align Align
 }
 
+// Image is a raster picture — a chart, a scan — in PNG or JPEG. It is
+// drawn Width points wide (the text width if zero or wider) at its own
+// aspect ratio, moved to the next page whole when it does not fit below
+// what comes before it, and scaled down to the text area when it is taller
+// than a page. The pixels are embedded as they are: give the picture the
+// resolution it should print at (e.g. 2× its width in points).
+type Image struct {
+	// Data is the encoded PNG or JPEG.
+	Data  []byte
+	Width float64
+	Align Align
+	// SpaceAfter is the gap after the picture in points; 6 if zero, none
+	// if negative.
+	SpaceAfter float64
+}
+
 // Spacer is vertical space, in points. It does not carry over to the next
 // page.
 type Spacer struct{ Height float64 }
@@ -132,5 +148,6 @@ type PageBreak struct{}
 
 func (Paragraph) block() {}
 func (Table) block()     {}
+func (Image) block()     {}
 func (Spacer) block()    {}
 func (PageBreak) block() {}

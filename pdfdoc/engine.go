@@ -178,6 +178,9 @@ func (e *Engine) assemble(ts *typesetter, d *Document) (*model.Context, error) {
 		fonts.Insert(f.res, *ref)
 	}
 	res.Insert("Font", fonts)
+	if err := addImages(xrt, res, ts.images); err != nil {
+		return nil, err
+	}
 
 	// Text strings in UTF-16 with a byte order mark, hex-encoded so that
 	// no byte needs escaping.

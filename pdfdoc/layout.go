@@ -101,6 +101,7 @@ type typesetter struct {
 	used     map[string]map[uint16]bool // glyphs drawn, per font name, for subsetting
 	rowsLaid int
 	numBuf   []byte
+	images   []placedImage // Image blocks drawn, in order (image.go)
 }
 
 func newTypesetter(ctx context.Context, regular, bold *face, geo geometry) *typesetter {
@@ -448,6 +449,10 @@ func layout(ctx context.Context, regular, bold *face, d *Document) (*typesetter,
 			err = ts.table(b)
 		case *Table:
 			err = ts.table(*b)
+		case Image:
+			err = ts.image(b)
+		case *Image:
+			err = ts.image(*b)
 		case Spacer:
 			ts.space(b.Height)
 		case *Spacer:
@@ -482,6 +487,17 @@ func validate(d *Document) error {
 		case *Paragraph:
 			if b == nil || badSize(b.Size) {
 				return fmt.Errorf("block %d: nil paragraph or font size not between 0 and 200 points", i+1)
+			}
+		case Image:
+			if err := validateImage(b); err != nil {
+				return fmt.Errorf("block %d: %w", i+1, err)
+			}
+		case *Image:
+			if b == nil {
+				return fmt.Errorf("block %d is a nil image", i+1)
+			}
+			if err := validateImage(*b); err != nil {
+				return fmt.Errorf("block %d: %w", i+1, err)
 			}
 		case Table:
 			t = &b

@@ -41,6 +41,10 @@ type accountView struct {
 	status   *widget.Label
 	root     fyne.CanvasObject
 	unwatch  func()
+	// pd and mine are the personal data and the user's own journal rows
+	// (personal_data.go, audit.go); nil when the backend has neither.
+	pd   *personalDataView
+	mine *auditView
 }
 
 func newAccountView(e *env, be backend) *accountView {
@@ -87,10 +91,18 @@ func newAccountView(e *env, be backend) *accountView {
 	bold := fyne.TextStyle{Bold: true}
 	sessions := container.NewBorder(widget.NewLabelWithStyle(lang.L("account.sessions"), fyne.TextAlignLeading, bold), nil, nil, nil, v.sessList)
 	logins := container.NewBorder(widget.NewLabelWithStyle(lang.L("account.logins"), fyne.TextAlignLeading, bold), nil, nil, nil, v.logTable)
-	split := container.NewVSplit(sessions, logins)
+	var history fyne.CanvasObject = logins
+	var top fyne.CanvasObject
+	if ab, ok := be.(auditBackend); ok {
+		v.pd, v.mine = newPersonalDataView(e, ab), newAuditView(e, ab, true)
+		history = container.NewAppTabs(container.NewTabItem(lang.L("account.logins"), v.logTable),
+			container.NewTabItem(lang.L("audit.mine"), v.mine.content()))
+		top = container.NewVBox(v.pd.content(), widget.NewSeparator())
+	}
+	split := container.NewVSplit(sessions, history)
 	split.Offset = 0.4
 	v.password = widget.NewButtonWithIcon(lang.L("account.password"), theme.AccountIcon(), v.askPassword)
-	v.root = container.NewBorder(container.NewHBox(reload, v.password, v.status), nil, nil, nil, split)
+	v.root = container.NewBorder(container.NewVBox(container.NewHBox(reload, v.password, v.status), top), nil, nil, nil, split)
 	v.unwatch = e.watch(be.Store(), v.storeChanged)
 	return v
 }
@@ -218,8 +230,13 @@ type accountData struct {
 	logins   []wire.LoginEvent
 }
 
-// load fetches the sessions and the login history.
+// load fetches the sessions and the login history (and the personal data
+// and own journal rows).
 func (v *accountView) load() {
+	if v.pd != nil {
+		v.pd.load()
+		v.mine.load()
+	}
 	v.status.SetText(lang.L("common.loading"))
 	call(v.env, "load account", func(ctx context.Context) (accountData, error) {
 		ss, err := v.be.Sessions(ctx)

@@ -41,6 +41,8 @@ type applicationCard struct {
 	docs     *fyne.Container // the list of files, inside files
 	files    *documentsView
 	remarks  *remarksView
+	concl    *conclusionView // appends its own tab when the user may read it
+	payment  *paymentView
 	docsSeen string // fingerprint of the files shown, to redraw only on change
 	tabs     *container.AppTabs
 	chats    map[wire.Channel]*chatPane
@@ -79,6 +81,8 @@ func newApplicationCard(e *env, be backend, id int64) *applicationCard {
 		container.NewTabItem(lang.L("card.tab.remarks"), c.remarks.content()),
 		container.NewTabItem(lang.L("card.tab.history"), container.NewVScroll(c.history)),
 	)
+	c.payment = newPaymentView(e, be, id, c.tabs)
+	c.concl = newConclusionView(e, be, id, c.tabs)
 	if a, ok := be.Store().Application(id); ok {
 		c.app = a
 		c.renderHeader()
@@ -136,6 +140,7 @@ func (c *applicationCard) set(card app.Card) {
 	c.renderHistory(c.be.Store().History(c.id))
 	c.refreshDocuments()
 	c.remarks.refresh()
+	c.concl.load()
 	canPost := app.CanPost(c.be.Me().Role)
 	for _, ch := range card.Channels {
 		if _, ok := c.chats[ch]; ok {
@@ -150,6 +155,7 @@ func (c *applicationCard) set(card app.Card) {
 	for _, p := range c.chats {
 		p.refresh()
 	}
+	c.payment.load()
 }
 
 // storeChanged follows events: a new version re-reads the allowed moves,
@@ -176,6 +182,8 @@ func (c *applicationCard) storeChanged() {
 	}
 	c.refreshDocuments()
 	c.remarks.refresh()
+	c.payment.refresh()
+	c.concl.refresh()
 	c.pending.refresh()
 	for _, p := range c.chats {
 		p.refresh()
@@ -526,7 +534,8 @@ type chatPane struct {
 	entry  *widget.Entry
 	send   *widget.Button
 	typing *widget.Label
-	shown  string // fingerprint of what is shown
+	files  *chatFiles // the paperclip, the chosen files, the files of messages
+	shown  string     // fingerprint of what is shown
 	root   fyne.CanvasObject
 	tabs   *container.AppTabs // the card's tabs, to show the unread count
 	tab    *container.TabItem
@@ -547,9 +556,11 @@ func newChatPane(e *env, be backend, appID int64, ch wire.Channel, canPost bool)
 	p.typing.Importance = widget.LowImportance
 	p.send = widget.NewButton(lang.L("chat.send"), p.doSend)
 	p.send.Importance = widget.HighImportance
+	p.files = newChatFiles(e, be, appID, ch)
 	var bottom fyne.CanvasObject
 	if canPost {
-		bottom = container.NewBorder(nil, nil, nil, p.send, p.entry)
+		bottom = container.NewVBox(p.files.list, p.files.progress,
+			container.NewBorder(nil, nil, nil, container.NewHBox(p.files.clip, p.send), p.entry))
 	}
 	p.root = container.NewBorder(nil, container.NewVBox(p.typing, orNil(bottom)), nil, nil, p.scroll)
 	return p
@@ -601,7 +612,14 @@ func (p *chatPane) refresh() {
 		body := widget.NewLabel(m.Body)
 		body.Wrapping = fyne.TextWrapWord
 		body.Selectable = true
-		objs = append(objs, container.NewVBox(head, body))
+		item := container.NewVBox(head)
+		if m.Body != "" || len(m.Files) == 0 {
+			item.Add(body)
+		}
+		for _, b := range p.files.buttons(m) {
+			item.Add(b)
+		}
+		objs = append(objs, item)
 	}
 	for _, c := range queued {
 		head := widget.NewLabelWithStyle(me.FullName+" · "+lang.L("chat.pending"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true, Italic: true})
@@ -609,7 +627,11 @@ func (p *chatPane) refresh() {
 		body := widget.NewLabel(c.Message.Body)
 		body.Wrapping = fyne.TextWrapWord
 		body.Importance = widget.LowImportance
-		objs = append(objs, container.NewBorder(nil, nil, nil, widget.NewIcon(theme.HistoryIcon()), container.NewVBox(head, body)))
+		item := container.NewVBox(head, body)
+		if n := len(c.Message.Attachments); n > 0 {
+			item.Add(widget.NewLabel(lang.L("chat.pending_files", map[string]any{"Count": n})))
+		}
+		objs = append(objs, container.NewBorder(nil, nil, nil, widget.NewIcon(theme.HistoryIcon()), item))
 	}
 	if len(objs) == 0 {
 		objs = append(objs, widget.NewLabel(lang.L("chat.empty")))
@@ -666,6 +688,13 @@ func (p *chatPane) markRead(last int64) {
 
 func (p *chatPane) doSend() {
 	body := p.entry.Text
+	if len(p.files.chosen) > 0 && !p.send.Disabled() {
+		p.files.send(body, p.send, func() {
+			p.entry.SetText("")
+			p.refresh()
+		})
+		return
+	}
 	if strings.TrimSpace(body) == "" || p.send.Disabled() {
 		return
 	}

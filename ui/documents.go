@@ -17,8 +17,9 @@ import (
 // renderDocuments shows the application's files: each logical file with
 // its versions (newest first), their review status and any detached
 // signatures with the checker's verdict. download (nil: no button) saves
-// a version; open (nil: no button) shows a PDF version in the viewer.
-func renderDocuments(box *fyne.Container, docs []wire.Document, download, open func(wire.DocumentVersion)) {
+// a version; open (nil: no button) shows a PDF version in the viewer;
+// compare (optional) compares a PDF version with the one before it.
+func renderDocuments(box *fyne.Container, docs []wire.Document, download, open func(wire.DocumentVersion), compare ...func(wire.Document, wire.DocumentVersion)) {
 	objs := make([]fyne.CanvasObject, 0, len(docs)*4)
 	for _, d := range docs {
 		objs = append(objs, widget.NewLabelWithStyle(sectionText(d.Section)+" · "+d.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
@@ -36,6 +37,12 @@ func renderDocuments(box *fyne.Container, docs []wire.Document, download, open f
 					o := widget.NewButtonWithIcon(lang.L("viewer.open"), theme.VisibilityIcon(), func() { open(v) })
 					o.Importance = widget.LowImportance
 					buttons = container.NewHBox(o, b)
+					if prev, ok := app.PreviousVersion(d, v); ok && len(compare) > 0 && compare[0] != nil && app.IsPDF(prev) {
+						d, cmp := d, compare[0]
+						c := widget.NewButtonWithIcon(lang.L("compare.button"), theme.ContentCopyIcon(), func() { cmp(d, v) })
+						c.Importance = widget.LowImportance
+						buttons = container.NewHBox(c, o, b)
+					}
 				}
 				objs = append(objs, container.NewBorder(nil, nil, nil, buttons, widget.NewLabel(line)))
 			} else {

@@ -63,7 +63,7 @@ func newDocumentsView(e *env, be backend, appID int64) *documentsView {
 func (v *documentsView) content() fyne.CanvasObject { return v.root }
 
 func (v *documentsView) render(docs []wire.Document) {
-	renderDocuments(v.list, docs, v.download, v.openVersion)
+	renderDocuments(v.list, docs, v.download, v.openVersion, v.compareVersion)
 }
 
 // sectionOptions are the choices of the section select, in classifier

@@ -94,8 +94,24 @@ type fakeBackend struct {
 	remarkCalls []string
 	pwCalls     []string
 	pwErr       error
+	concl       conclFake        // the conclusion tab's server (conclusion_test.go)
 	viewFiles   map[int64]string // version id → local PDF the viewer opens
 	viewOpens   []int64
+	pay         map[int64]wire.PaymentInfo // the server's payment side; absent: ContractFor is refused (payment_test.go)
+	payCalls    []string
+	payErr      error
+	payDownload map[string]int64 // destination → contract document id
+	annot       *annotFake       // the annotations' server (viewer_annot_test.go)
+
+	// Chat files (chat_files_test.go).
+	sentFiles [][]string                 // paths of each message sent with files
+	filesErr  error                      // when set, PostMessageWithFiles fails with it
+	saved     map[string]wire.Attachment // destination → attachment saved there
+
+	// The audit journal and personal data (audit_test.go).
+	audit auditFake
+	// The office reports (reports_test.go).
+	rep reportsFake
 }
 
 type update struct {
@@ -156,6 +172,32 @@ func (f *fakeBackend) PostMessage(_ context.Context, id int64, ch wire.Channel, 
 	m := wire.Message{ID: int64(100 + len(f.posted)), AppID: id, Channel: ch, AuthorName: f.me.FullName, Body: body}
 	f.store.AddMessage(m)
 	return m, nil
+}
+func (f *fakeBackend) PostMessageWithFiles(ctx context.Context, id int64, ch wire.Channel, body string, paths []string, progress func(done, total int64)) (wire.Message, error) {
+	if len(paths) == 0 {
+		return f.PostMessage(ctx, id, ch, body)
+	}
+	f.sentFiles = append(f.sentFiles, slices.Clone(paths))
+	if f.filesErr != nil {
+		return wire.Message{}, f.filesErr
+	}
+	const each = 1000
+	m := wire.Message{ID: int64(100 + len(f.posted) + len(f.sentFiles)), AppID: id, Channel: ch, AuthorID: f.me.ID, AuthorName: f.me.FullName, Body: body}
+	for i, p := range paths {
+		progress(int64(i+1)*each, int64(len(paths))*each)
+		sha := fmt.Sprintf("%064x", i+1)
+		m.Attachments = append(m.Attachments, sha)
+		m.Files = append(m.Files, wire.Attachment{SHA256: sha, FileName: filepath.Base(p), Size: 2 << 20})
+	}
+	f.store.AddMessage(m)
+	return m, nil
+}
+func (f *fakeBackend) DownloadAttachment(_ context.Context, m wire.Message, a wire.Attachment, dst string) error {
+	if f.saved == nil {
+		f.saved = map[string]wire.Attachment{}
+	}
+	f.saved[dst] = a
+	return nil
 }
 func (f *fakeBackend) MarkNotificationsRead(context.Context) error {
 	f.markCalls++
@@ -239,17 +281,6 @@ func (f *fakeBackend) DownloadNoticeLetter(_ context.Context, n wire.Notice, dst
 	f.remarkCalls = append(f.remarkCalls, fmt.Sprintf("letter:%d:%s", n.ID, filepath.Base(dst)))
 	return nil
 }
-
-// OpenVersion opens the local file standing for the version, as
-// app.Workspace does once the version is in its file cache.
-func (f *fakeBackend) OpenVersion(ctx context.Context, r pdfrender.Renderer, v wire.DocumentVersion) (*app.Viewer, error) {
-	f.viewOpens = append(f.viewOpens, v.ID)
-	p, ok := f.viewFiles[v.ID]
-	if !ok {
-		return nil, wire.E(wire.CodeNotFound, "", "Версия не найдена", "Version not found")
-	}
-	return app.OpenViewer(ctx, r, p, v)
-}
 func (f *fakeBackend) PublishRemarks(_ context.Context, a wire.Application, ids []int64, comment string) (wire.Notice, error) {
 	f.remarkCalls = append(f.remarkCalls, fmt.Sprintf("publish:%d:%v", a.Version, ids))
 	return wire.Notice{ID: 1, AppID: a.ID, Number: 1, RemarkIDs: ids}, nil
@@ -297,6 +328,17 @@ func (f *fakeBackend) Download(_ context.Context, v wire.DocumentVersion, dst st
 	return nil
 }
 
+// OpenVersion opens the local file standing for the version, as
+// app.Workspace does once the version is in its file cache.
+func (f *fakeBackend) OpenVersion(ctx context.Context, r pdfrender.Renderer, v wire.DocumentVersion) (*app.Viewer, error) {
+	f.viewOpens = append(f.viewOpens, v.ID)
+	p, ok := f.viewFiles[v.ID]
+	if !ok {
+		return nil, wire.E(wire.CodeNotFound, "", "Версия не найдена", "Version not found")
+	}
+	return app.OpenViewer(ctx, r, p, v)
+}
+
 // queue stands in for the outbox while f.offline: the command is kept and
 // shown as pending, and the caller gets app.ErrQueued.
 func (f *fakeBackend) queue(p app.PendingCommand) error {
@@ -315,6 +357,69 @@ func (f *fakeBackend) DiscardPending(id uint64) (bool, error) {
 func (f *fakeBackend) DismissRefused(id uint64) error {
 	f.refused = slices.DeleteFunc(f.refused, func(p app.PendingCommand) bool { return p.ID == id })
 	f.store.SetPending(slices.Clone(f.pending), slices.Clone(f.refused))
+	return nil
+}
+
+// --- the «Оплата» tab (payment_test.go) ---
+
+func (f *fakeBackend) ContractFor(_ context.Context, appID int64) (wire.PaymentInfo, error) {
+	p, ok := f.pay[appID]
+	if !ok {
+		return wire.PaymentInfo{}, wire.E(wire.CodeForbidden, "", "нет доступа", "forbidden")
+	}
+	f.store.SetPaymentInfo(p)
+	return p, nil
+}
+func (f *fakeBackend) savePay(p wire.PaymentInfo) wire.PaymentInfo {
+	p.Revision++
+	f.pay[p.AppID] = p
+	f.store.SetPaymentInfo(p)
+	return p
+}
+func (f *fakeBackend) SetCost(_ context.Context, p wire.PaymentInfo, roubles string) (wire.PaymentInfo, error) {
+	f.payCalls = append(f.payCalls, "cost:"+roubles)
+	k, err := app.ParseRoubles(roubles)
+	if err != nil {
+		return wire.PaymentInfo{}, err
+	}
+	p = f.pay[p.AppID]
+	p.CostKopecks = k
+	return f.savePay(p), nil
+}
+func (f *fakeBackend) AcceptContract(_ context.Context, a wire.Application, p wire.PaymentInfo) (wire.PaymentInfo, error) {
+	f.payCalls = append(f.payCalls, fmt.Sprintf("accept:%d:%d", a.Version, p.Contract.ID))
+	if f.payErr != nil {
+		return wire.PaymentInfo{}, f.payErr
+	}
+	p = f.pay[a.ID]
+	c := *p.Contract
+	c.Status, c.AcceptedByName = wire.ContractAccepted, f.me.FullName
+	p.Contract = &c
+	a.Status, a.Version = wire.StatusAwaitingPayment, a.Version+1
+	f.store.UpsertApplication(a)
+	return f.savePay(p), nil
+}
+func (f *fakeBackend) RecordPayment(_ context.Context, appID int64, roubles string, paidOn wire.Date, order string) (wire.PaymentInfo, error) {
+	f.payCalls = append(f.payCalls, fmt.Sprintf("record:%s:%s:%s", roubles, paidOn, order))
+	if f.payErr != nil {
+		return wire.PaymentInfo{}, f.payErr
+	}
+	k, err := app.ParseRoubles(roubles)
+	if err != nil {
+		return wire.PaymentInfo{}, err
+	}
+	p := f.pay[appID]
+	p.Payments = append(slices.Clone(p.Payments), wire.Payment{ID: int64(len(p.Payments) + 1), AppID: appID, AmountKopecks: k, PaidOn: paidOn,
+		OrderNumber: order, Source: wire.PaymentManual, RecordedByName: f.me.FullName, Receipt: wire.ContractDocument{ID: int64(90 + len(p.Payments)), Kind: wire.DocReceipt}})
+	p.PaidKopecks += k
+	p.BalanceKopecks -= k
+	return f.savePay(p), nil
+}
+func (f *fakeBackend) DownloadContractDocument(_ context.Context, d wire.ContractDocument, dst string) error {
+	if f.payDownload == nil {
+		f.payDownload = map[string]int64{}
+	}
+	f.payDownload[dst] = d.ID
 	return nil
 }
 

@@ -29,6 +29,8 @@ type backend interface {
 	Transitions(ctx context.Context, id int64) ([]wire.Status, error)
 	Transition(ctx context.Context, id, seen int64, to wire.Status, comment string) (wire.Application, error)
 	PostMessage(ctx context.Context, id int64, ch wire.Channel, body string) (wire.Message, error)
+	PostMessageWithFiles(ctx context.Context, id int64, ch wire.Channel, body string, paths []string, progress func(done, total int64)) (wire.Message, error)
+	DownloadAttachment(ctx context.Context, m wire.Message, f wire.Attachment, dst string) error
 	MarkNotificationsRead(context.Context) error
 	Sessions(context.Context) ([]wire.Session, error)
 	EndSession(ctx context.Context, id int64) error
@@ -39,16 +41,34 @@ type backend interface {
 	DeleteDraft(ctx context.Context, id, seen int64) error
 	Upload(ctx context.Context, r app.UploadRequest, progress func(done, total int64)) (wire.Upload, error)
 	Download(ctx context.Context, v wire.DocumentVersion, dst string) error
+	OpenVersion(ctx context.Context, r pdfrender.Renderer, v wire.DocumentVersion) (*app.Viewer, error)
 	CreateRemark(ctx context.Context, appID int64, r wire.CreateRemarkRequest) (wire.Remark, error)
 	AnswerRemark(ctx context.Context, rm wire.Remark, text string, versionIDs []int64) (wire.Remark, error)
 	SetRemarkStatus(ctx context.Context, rm wire.Remark, to wire.RemarkStatus, comment string) (wire.Remark, error)
 	DownloadNoticeLetter(ctx context.Context, n wire.Notice, dst string) error
-	OpenVersion(ctx context.Context, r pdfrender.Renderer, v wire.DocumentVersion) (*app.Viewer, error)
 	PublishRemarks(ctx context.Context, a wire.Application, ids []int64, comment string) (wire.Notice, error)
+	LoadConclusion(ctx context.Context, appID int64) (wire.Conclusion, error)
+	SaveConclusion(ctx context.Context, appID int64, r wire.SaveConclusionRequest) (wire.Conclusion, error)
+	ProposeConclusion(ctx context.Context, appID int64, r wire.SaveConclusionRequest) (wire.Application, error)
+	DownloadConclusion(ctx context.Context, c wire.Conclusion, kind, dst string) error
+	AddConclusionSignature(ctx context.Context, appID int64, path string) (wire.Conclusion, error)
+	ContractFor(ctx context.Context, appID int64) (wire.PaymentInfo, error)
+	SetCost(ctx context.Context, p wire.PaymentInfo, roubles string) (wire.PaymentInfo, error)
+	AcceptContract(ctx context.Context, a wire.Application, p wire.PaymentInfo) (wire.PaymentInfo, error)
+	RecordPayment(ctx context.Context, appID int64, roubles string, paidOn wire.Date, order string) (wire.PaymentInfo, error)
+	DownloadContractDocument(ctx context.Context, d wire.ContractDocument, dst string) error
 	MarkChatRead(ctx context.Context, appID int64, ch wire.Channel) error
 	Typing(appID int64, ch wire.Channel)
 	DiscardPending(id uint64) (bool, error)
 	DismissRefused(id uint64) error
+	// Annotations in the viewer (viewer_annot.go).
+	LoadAnnotations(ctx context.Context, versionID int64) error
+	CreateAnnotation(ctx context.Context, appID, versionID int64, r wire.CreateAnnotationRequest) (wire.Annotation, error)
+	UpdateAnnotation(ctx context.Context, it app.AnnotationItem, ch app.AnnotationChange) (wire.Annotation, error)
+	DeleteAnnotation(ctx context.Context, it app.AnnotationItem) error
+	SetAnnotationStatus(ctx context.Context, it app.AnnotationItem, st wire.AnnotationStatus) (wire.Annotation, error)
+	ReplyAnnotation(ctx context.Context, it app.AnnotationItem, text string) (wire.AnnotationReply, error)
+	SendPresence(appID, versionID int64, page int)
 }
 
 var _ backend = (*app.Workspace)(nil)
@@ -65,6 +85,18 @@ type mainScreen struct {
 	account  *accountView
 	prefs    *preferencesView // made when first opened
 	notifier *app.Notifier    // desktop notifications
+
+	// journal is the audit journal (audit.go); nil, and no button, when
+	// the backend has none.
+	journal    *auditView
+	navJournal *widget.Button
+	// reports is the «Отчёты» screen (reports.go); nil, and no button,
+	// for applicants and backends without reports.
+	reports    *reportsView
+	navReports *widget.Button
+
+	// adminNav holds «Поддержка» and «Администрирование» (admin_nav.go).
+	adminNav
 
 	navApps, navNotes, navAccount, navSettings *widget.Button
 	body                                       *fyne.Container
@@ -90,6 +122,17 @@ func newMainScreen(e *env, be backend, onLogout func()) *mainScreen {
 	m.account = newAccountView(e, be)
 	m.navAccount = widget.NewButtonWithIcon(lang.L("nav.account"), theme.AccountIcon(), m.showAccount)
 	m.navAccount.Alignment = widget.ButtonAlignLeading
+	if ab, ok := be.(auditBackend); ok {
+		m.journal = newAuditView(e, ab, false)
+		m.navJournal = widget.NewButtonWithIcon(lang.L("nav.journal"), theme.ListIcon(), m.showJournal)
+		m.navJournal.Alignment = widget.ButtonAlignLeading
+	}
+	if rb, ok := be.(reportsBackend); ok && app.CanSeeReports(be.Me().Role) {
+		m.reports = newReportsView(e, rb)
+		m.navReports = widget.NewButtonWithIcon(lang.L("nav.reports"), theme.GridIcon(), m.showReports)
+		m.navReports.Alignment = widget.ButtonAlignLeading
+	}
+	m.setupAdminNav()
 	m.settings = newSettingsView(e)
 	m.navSettings = widget.NewButtonWithIcon(lang.L("nav.settings"), theme.SettingsIcon(), m.showSettings)
 	m.navSettings.Alignment = widget.ButtonAlignLeading
@@ -124,6 +167,14 @@ func (m *mainScreen) content() fyne.CanvasObject {
 		m.userText, logout,
 	)
 	nav := container.NewVBox(m.navApps, m.navNotes, m.navAccount, m.navSettings)
+	if m.navJournal != nil {
+		nav.Objects = []fyne.CanvasObject{m.navApps, m.navNotes, m.navAccount, m.navJournal, m.navSettings}
+	}
+	if m.navReports != nil { // before the settings, which stay last
+		last := len(nav.Objects) - 1
+		nav.Objects = append(append(nav.Objects[:last:last], m.navReports), nav.Objects[last])
+	}
+	nav.Objects = m.withAdminNav(nav.Objects)
 	return container.NewBorder(
 		container.NewVBox(top, widget.NewSeparator()), nil,
 		container.NewHBox(nav, widget.NewSeparator()), nil,
@@ -138,12 +189,26 @@ func (m *mainScreen) close() {
 	m.apps.close()
 	m.notes.close()
 	m.account.close()
+	m.closeAdminNav()
 	m.notifier.Stop()
 }
 
 func (m *mainScreen) showApps()     { m.show(m.apps.content(), m.navApps) }
 func (m *mainScreen) showNotes()    { m.show(m.notes.content(), m.navNotes) }
 func (m *mainScreen) showSettings() { m.show(m.settings.content(), m.navSettings) }
+
+// showReports shows the reports screen; the report itself is read when
+// asked for.
+func (m *mainScreen) showReports() {
+	m.show(m.reports.content(), m.navReports)
+	m.reports.opened()
+}
+
+// showJournal shows the audit journal, read afresh each time.
+func (m *mainScreen) showJournal() {
+	m.show(m.journal.content(), m.navJournal)
+	m.journal.load()
+}
 
 // showAccount shows the sessions, read afresh each time.
 func (m *mainScreen) showAccount() {
@@ -155,7 +220,7 @@ func (m *mainScreen) showAccount() {
 func (m *mainScreen) show(o fyne.CanvasObject, nav *widget.Button) {
 	m.body.Objects = []fyne.CanvasObject{o}
 	m.body.Refresh()
-	for _, b := range []*widget.Button{m.navApps, m.navNotes, m.navAccount, m.navSettings} {
+	for _, b := range append([]*widget.Button{m.navApps, m.navNotes, m.navAccount, m.navJournal, m.navReports, m.navSettings}, m.adminNavButtons()...) {
 		if b == nil {
 			continue
 		}

@@ -43,6 +43,8 @@ func commandText(p app.PendingCommand) string {
 		return lang.L("pending.remark_answer", map[string]any{"Text": shortText(p.RemarkAnswer.Text, 60)})
 	case p.RemarkStatus != nil:
 		return lang.L("pending.remark_status", map[string]any{"Status": remarkStatusLabel(p.RemarkStatus.Status)})
+	case p.Annot != nil:
+		return annotationCommandText(p.Annot)
 	case p.Message != nil:
 		body := strings.TrimSpace(p.Message.Body)
 		if r := []rune(body); len(r) > 60 {

@@ -39,9 +39,11 @@ import (
 // lists the page's annotations in the side panel. The client's own
 // annotations, search hits and the selection are overlays, never in tiles.
 type viewerWindow struct {
-	env *env
-	win fyne.Window
-	v   *app.Viewer
+	env   *env
+	win   fyne.Window
+	v     *app.Viewer
+	be    backend
+	appID int64 // the version's application (0: unknown, no annotations)
 
 	ctx    context.Context // ends when the window closes
 	cancel context.CancelFunc
@@ -88,6 +90,7 @@ type viewerWindow struct {
 	thumbList    *widget.List
 	annotBox     *fyne.Container
 	status       *widget.Label
+	annots       *annotLayer // the experts' annotations; nil for applicants
 
 	selText string
 	closed  bool
@@ -96,13 +99,34 @@ type viewerWindow struct {
 // openViewer opens version ver of a document in a new viewer window: the
 // window appears at once with "opening…", the file is fetched into the
 // local cache if needed and opened off the UI goroutine.
-func openViewer(e *env, be backend, ver wire.DocumentVersion) *viewerWindow {
-	return openViewerWith(e, be, ver, e.onMain)
+func openViewer(e *env, be backend, appID int64, ver wire.DocumentVersion) *viewerWindow {
+	return openViewerFor(e, be, appID, ver, e.onMain)
 }
 
+// openViewerWith opens a version whose application the Store knows from
+// its documents.
 func openViewerWith(e *env, be backend, ver wire.DocumentVersion, post func(func())) *viewerWindow {
+	return openViewerFor(e, be, versionApp(be.Store(), ver.ID), ver, post)
+}
+
+// versionApp finds the application a version belongs to among the
+// documents the Store holds (0 when none).
+func versionApp(st *app.Store, versionID int64) int64 {
+	for _, a := range st.Applications() {
+		for _, d := range st.Documents(a.ID) {
+			for _, v := range d.Versions {
+				if v.ID == versionID {
+					return a.ID
+				}
+			}
+		}
+	}
+	return 0
+}
+
+func openViewerFor(e *env, be backend, appID int64, ver wire.DocumentVersion, post func(func())) *viewerWindow {
 	w := e.app.NewWindow(ver.FileName)
-	vw := &viewerWindow{env: e, win: w, post: post, mods: currentModifiers, page: -1}
+	vw := &viewerWindow{env: e, win: w, be: be, appID: appID, post: post, mods: currentModifiers, page: -1}
 	vw.ctx, vw.cancel = context.WithCancel(e.ctx)
 	w.SetContent(container.NewCenter(widget.NewLabel(lang.L("viewer.opening", map[string]any{"Name": ver.FileName}))))
 	w.Resize(fyne.NewSize(1200, 860))
@@ -157,6 +181,9 @@ func (vw *viewerWindow) close() {
 		return
 	}
 	vw.closed = true
+	if vw.annots != nil {
+		vw.annots.close()
+	}
 	vw.cancel()
 	loaders := []*app.TileLoader{vw.loader, vw.thumbLoader}
 	v := vw.v
@@ -259,13 +286,26 @@ func (vw *viewerWindow) start(v *app.Viewer) {
 		container.NewTabItem(lang.L("viewer.tab.pages"), vw.thumbList),
 		container.NewTabItem(lang.L("viewer.tab.annots"), container.NewVScroll(vw.annotBox)),
 	)
+	vw.annots = newAnnotLayer(vw, vw.be, vw.appID)
+	top := container.NewVBox(toolbar)
+	if vw.annots != nil {
+		vw.side.Append(container.NewTabItem(lang.L("viewer.tab.marks"), vw.annots.panel))
+		toolbar.Objects = slices.Insert(toolbar.Objects, 4, fyne.CanvasObject(vw.annots.presence)) // beside «из N»
+		if vw.annots.toolbar != nil {
+			top.Add(container.NewHScroll(vw.annots.toolbar))
+		}
+	}
 	vw.split = container.NewHSplit(vw.side, view)
 	vw.split.Offset = 0.2
 	vw.body = container.NewStack(vw.split)
-	vw.win.SetContent(container.NewBorder(container.NewVBox(toolbar, widget.NewSeparator()), vw.status, nil, nil, vw.body))
+	top.Add(widget.NewSeparator())
+	vw.win.SetContent(container.NewBorder(top, vw.status, nil, nil, vw.body))
 	vw.addShortcuts()
 	vw.showZoom()
 	vw.loadOutline()
+	if vw.annots != nil {
+		vw.annots.startPresence()
+	}
 }
 
 // viewportLayout fills its container with the scroll view and reports
@@ -401,6 +441,9 @@ func (vw *viewerWindow) pageInView(p int) {
 		vw.pageEntry.SetText(strconv.Itoa(vw.page + 1))
 	}
 	vw.showAnnotations()
+	if vw.annots != nil {
+		vw.annots.pageChanged()
+	}
 }
 
 func (vw *viewerWindow) goToPage(p int) {
@@ -450,6 +493,14 @@ func (vw *viewerWindow) typedKey(ev *fyne.KeyEvent) {
 		vw.scrollTo(fyne.NewPos(vw.sheet.offset.X, 0))
 	case fyne.KeyEnd:
 		vw.scrollTo(fyne.NewPos(vw.sheet.offset.X, vw.sheet.MinSize().Height))
+	case fyne.KeyDelete:
+		if vw.annots != nil {
+			vw.annots.deleteSelected()
+		}
+	case fyne.KeyEscape:
+		if vw.annots != nil {
+			vw.annots.cancel()
+		}
 	}
 }
 
@@ -471,6 +522,16 @@ func (vw *viewerWindow) addShortcuts() {
 	bind(fyne.Key0, ctrl, func() { vw.fit(app.FitPage) })
 	bind(fyne.KeyF, ctrl, func() { c.Focus(vw.searchEntry) })
 	c.AddShortcut(&fyne.ShortcutCopy{}, func(fyne.Shortcut) { vw.copySelection() })
+	if a := vw.annots; a != nil && a.tools {
+		// Undo: Ctrl+Z; redo: Ctrl+Y or Ctrl+Shift+Z. Fyne's own
+		// undo/redo shortcuts reach a focused entry first, so typing in
+		// the search box is not affected.
+		bind(fyne.KeyZ, ctrl, a.undo)
+		bind(fyne.KeyY, ctrl, a.redo)
+		bind(fyne.KeyZ, ctrl|fyne.KeyModifierShift, a.redo)
+		c.AddShortcut(&fyne.ShortcutUndo{}, func(fyne.Shortcut) { a.undo() })
+		c.AddShortcut(&fyne.ShortcutRedo{}, func(fyne.Shortcut) { a.redo() })
+	}
 }
 
 // selectionDone reads the text under a finished drag selection.
@@ -760,5 +821,5 @@ func annotationText(a pdfrender.Annotation) string {
 
 // openVersion is the Документы tab's «Открыть»: the version in the viewer.
 func (v *documentsView) openVersion(ver wire.DocumentVersion) {
-	openViewer(v.env, v.be, ver)
+	openViewer(v.env, v.be, v.appID, ver)
 }

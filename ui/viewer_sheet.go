@@ -322,6 +322,9 @@ func (s *pageSheet) refreshOverlay() {
 	if s.selPage >= 0 && !s.sel.Empty() {
 		add(s.selPage, s.sel, selectionFill, color.Transparent, 0)
 	}
+	if s.vw.annots != nil {
+		objs = append(objs, s.vw.annots.objects(vp)...)
+	}
 	s.overlay.Objects = objs
 	s.overlay.Refresh()
 }
@@ -354,6 +357,18 @@ func (s *pageSheet) pagePoint(p fyne.Position) (page int, x, y float64, ok bool)
 func (s *pageSheet) Dragged(ev *fyne.DragEvent) {
 	if s.lay == nil {
 		return
+	}
+	if a := s.vw.annots; a != nil {
+		// An annotation tool, or a press on a mark the user may move,
+		// makes the drag the annotation layer's; otherwise it selects text.
+		if !s.dragging && a.g.mode == gestNone && a.dragStart(ev.Position.Subtract(ev.Dragged)) {
+			a.dragged(ev.Position)
+			return
+		}
+		if a.g.mode != gestNone && a.g.mode != gestText {
+			a.dragged(ev.Position)
+			return
+		}
 	}
 	if !s.dragging {
 		s.dragging = true
@@ -389,8 +404,23 @@ func (s *pageSheet) Dragged(ev *fyne.DragEvent) {
 
 // DragEnd reads the selected text for Ctrl+C.
 func (s *pageSheet) DragEnd() {
+	if a := s.vw.annots; a != nil && a.g.mode != gestNone {
+		text := a.g.mode == gestText
+		if !text {
+			a.dragEnd()
+			return
+		}
+		a.g = gesture{}
+	}
 	s.dragging = false
 	s.vw.selectionDone(s.selPage, s.sel)
+}
+
+// Tapped selects the annotation under the pointer.
+func (s *pageSheet) Tapped(ev *fyne.PointEvent) {
+	if a := s.vw.annots; a != nil && s.lay != nil {
+		a.tapped(ev.Position)
+	}
 }
 
 // MouseDown takes the keyboard from the search box (so Ctrl+C copies the
@@ -445,6 +475,7 @@ func (s *pageSheet) MouseOut() {
 var (
 	_ fyne.Scrollable     = (*pageSheet)(nil)
 	_ fyne.Draggable      = (*pageSheet)(nil)
+	_ fyne.Tappable       = (*pageSheet)(nil)
 	_ desktop.Mouseable   = (*pageSheet)(nil)
 	_ desktop.Hoverable   = (*pageSheet)(nil)
 	_ fyne.WidgetRenderer = (*sheetRenderer)(nil)

@@ -98,11 +98,23 @@ type Config struct {
 	// inject failures with it); nil means pdfdoc, its fonts cached under
 	// DataDir/cache/pdfdoc.
 	LetterRenderer service.LetterRenderer
+	// ConclusionRenderer replaces the PDF typesetter of conclusions (tests
+	// inject failures with it); nil means pdfdoc, as for letters.
+	ConclusionRenderer service.LetterRenderer
 	// FontCache is where pdfdoc keeps its fonts; empty means
 	// DataDir/cache/pdfdoc. pdfcpu has one font directory per process, so
 	// several servers in one process (tests) should share one that outlives
 	// them all.
 	FontCache string
+	// PaymentSecret is the shared secret that authenticates the payment
+	// gateway's callbacks (HMAC-SHA256); empty refuses every callback.
+	PaymentSecret []byte
+	// Payee is the expertise office printed on contracts, invoices and
+	// receipts; nil means service.DefaultPayee.
+	Payee *service.Payee
+	// ContractRenderer replaces the PDF typesetter of contracts, invoices
+	// and receipts (tests inject failures with it); nil means pdfdoc.
+	ContractRenderer service.LetterRenderer
 	// LetterRetry is the delay before a failed letter is tried again,
 	// doubled after each further failure; zero takes the service default.
 	LetterRetry time.Duration
@@ -118,6 +130,12 @@ type Config struct {
 	MailDigestHour int
 	// MailPoll is how often queued mail is looked for; default 5 s.
 	MailPoll time.Duration
+	// PDKeys are the personal-data keys, the current one first (from
+	// EXPERTIZA_PD_KEY); when empty they are read from PDKeyFile, by
+	// default DataDir/secrets/personal-data.key, made on first start
+	// (personal_key.go, docs/personal-data.md).
+	PDKeys    [][]byte
+	PDKeyFile string
 }
 
 // mailOption builds the service's e-mail from cfg, registering its
@@ -300,6 +318,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			fonts = filepath.Join(cfg.DataDir, "cache", "pdfdoc")
 		}
 		opts = append(opts, service.WithLetters(service.LetterConfig{Renderer: cfg.LetterRenderer, FontCache: fonts, Backoff: cfg.LetterRetry}))
+		// So are conclusion files (PDF and XML).
+		opts = append(opts, service.WithConclusions(service.ConclusionConfig{Renderer: cfg.ConclusionRenderer, FontCache: fonts, Backoff: cfg.LetterRetry}))
+		// So are the contract, invoice and receipt PDFs.
+		opts = append(opts, service.WithContractDocs(service.ContractDocsConfig{Renderer: cfg.ContractRenderer, FontCache: fonts, Backoff: cfg.LetterRetry}))
 	}
 	mailOpt, err := mailOption(cfg, reg, log)
 	if err != nil {
@@ -308,6 +330,22 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if mailOpt != nil {
 		opts = append(opts, mailOpt)
+	}
+	payCfg := service.PaymentConfig{Secret: cfg.PaymentSecret}
+	if cfg.Payee != nil {
+		payCfg.Payee = *cfg.Payee
+	}
+	opts = append(opts, service.WithPayments(payCfg))
+	pdOpt, pdSource, err := pdOption(cfg)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if pdOpt != nil {
+		opts = append(opts, pdOpt)
+		log.Info("personal data encrypted at rest", "keys", pdSource)
+	} else {
+		log.Warn("personal data refused: no " + EnvPDKey + " and no data folder for the key file")
 	}
 	svc := service.New(st, cfg.Service, log, hub, opts...)
 	if err := svc.LoadCalendar(ctx); err != nil {
@@ -334,6 +372,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	go svc.RunReminders(runCtx, every)
 	go svc.RunLetters(runCtx)
+	go svc.RunConclusions(runCtx)
+	go svc.RunContractDocs(runCtx)
 	go func() { defer close(s.mailDone); svc.RunMail(runCtx) }()
 	select {
 	case <-hub.Ready():

@@ -83,6 +83,11 @@ func TestWholeFlow(t *testing.T) {
 	if _, err := manager.C.Transition(ctx, a.ID, wire.TransitionRequestBody{Version: a.Version, To: wire.StatusCompletedPositive}, ""); wire.ErrorCode(err) != wire.CodeIllegalTransition {
 		t.Fatalf("approval before a proposed verdict: %v, want illegal_transition", err)
 	}
+	// The verdict is proposed with a complete conclusion draft (conclusion tests cover it).
+	if _, err := lead.C.SaveConclusion(ctx, a.ID, wire.SaveConclusionRequest{Findings: []wire.ConclusionFinding{{Section: "07.03", Text: "Соответствует"}},
+		Justification: "Документация соответствует требованиям"}, ""); err != nil {
+		t.Fatal(err)
+	}
 	a, err = lead.C.ProposeVerdict(ctx, a.ID, wire.VerdictRequest{Version: a.Version, Verdict: wire.StatusCompletedPositive}, "")
 	if err != nil {
 		t.Fatal(err)

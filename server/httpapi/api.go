@@ -49,6 +49,8 @@ type API struct {
 	routes  []string
 	// TrustProxy makes X-Forwarded-For the client address (behind nginx).
 	TrustProxy bool
+	// started is when this process began serving (the admin status's uptime).
+	started time.Time
 }
 
 // New wires the routes.
@@ -57,7 +59,7 @@ func New(svc *service.Service, hub *realtime.Hub, log *slog.Logger, reg *prometh
 	if svc != nil {
 		perMin, burst = max(svc.Config().LoginPerMinute, 1), max(svc.Config().LoginBurst, 1)
 	}
-	a := &API{svc: svc, hub: hub, log: log, reg: reg, mux: http.NewServeMux(),
+	a := &API{svc: svc, hub: hub, log: log, reg: reg, mux: http.NewServeMux(), started: time.Now(),
 		loginRL: auth.NewLimiter(rate.Limit(float64(perMin)/60), burst, 10*time.Minute),
 		reqs: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "expertiza_http_request_seconds",
 			Help: "HTTP request duration by route and status.", Buckets: prometheus.DefBuckets}, []string{"route", "code"}),
@@ -78,10 +80,19 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTT
 func (a *API) handle(pattern string, h http.Handler) {
 	a.routes = append(a.routes, pattern)
 	route := pattern
+	download, isDownload := downloadObjects[pattern]
 	a.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, code: 200}
-		h.ServeHTTP(sw, r)
+		// Every request may become an audited one: its principal, once
+		// known, is the audit origin, and stored files are journaled
+		// before they are served (audit.go).
+		r, slot := markRequest(r)
+		var out http.ResponseWriter = sw
+		if isDownload {
+			out = &downloadAudit{ResponseWriter: sw, a: a, r: r, slot: slot, obj: download}
+		}
+		h.ServeHTTP(out, r)
 		took := time.Since(start)
 		a.reqs.WithLabelValues(route, strconv.Itoa(sw.code)).Observe(took.Seconds())
 		// The access log names the route and the path only: queries and
@@ -298,6 +309,25 @@ func (a *API) routesSetup() {
 	// Review: annotations, remarks, notices (review.go).
 	a.reviewRoutes()
 
+	// The conclusion: draft, files, signatures (conclusion.go).
+	a.conclusionRoutes()
+
+	// Chat attachments (chat_files.go).
+	a.chatFileRoutes()
+
+	// The audit journal, personal data, permission changes (audit.go).
+	a.auditRoutes()
+
+	// Tariff, contracts, payments, the gateway callback (contract.go).
+	a.contractRoutes()
+
+	// Office reports (reports.go).
+	a.reportRoutes()
+
+	// Administration and support requests (admin.go).
+	a.adminRoutes()
+	a.supportRoutes()
+
 	// Notifications.
 	a.handle("GET "+p+"/notifications", a.authed(func(w http.ResponseWriter, r *http.Request, pr *service.Principal) error {
 		return respond(w, http.StatusOK)(a.svc.Notifications(r.Context(), pr))
@@ -491,6 +521,7 @@ func (a *API) principal(w http.ResponseWriter, r *http.Request) *service.Princip
 		a.fail(w, r, err)
 		return nil
 	}
+	notePrincipal(r, p)
 	return p
 }
 
@@ -564,7 +595,7 @@ func replayStatus(r *http.Request) int {
 		r.Pattern == "POST "+wire.APIPrefix+"/auth/password", strings.HasSuffix(r.Pattern, "/disable"):
 		return http.StatusNoContent
 	case r.Pattern == "POST "+wire.APIPrefix+"/applications", r.Pattern == "POST "+wire.APIPrefix+"/applications/{id}/messages",
-		r.Pattern == "POST "+wire.APIPrefix+"/auth/register", reviewCreated[r.Pattern]:
+		r.Pattern == "POST "+wire.APIPrefix+"/auth/register", reviewCreated[r.Pattern], adminCreated[r.Pattern]:
 		return http.StatusCreated
 	}
 	return http.StatusOK

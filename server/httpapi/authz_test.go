@@ -198,6 +198,24 @@ func (w *world) request(r matrixRow, rel string) (method, path string, body any)
 	if m, p, b, ok := w.reviewRequest(r, rel); ok {
 		return m, p, b
 	}
+	if m, p, b, ok := w.conclusionRequest(r, rel); ok {
+		return m, p, b
+	}
+	if m, p, b, ok := w.contractRequest(r, rel); ok {
+		return m, p, b
+	}
+	if m, p, b, ok := w.chatFileRequest(r); ok {
+		return m, p, b
+	}
+	if m, p, b, ok := w.auditRequest(r); ok {
+		return m, p, b
+	}
+	if m, p, b, ok := w.reportRequest(r); ok {
+		return m, p, b
+	}
+	if m, p, b, ok := w.adminRequest(r); ok {
+		return m, p, b
+	}
 	path = r.path
 	query := ""
 	if i := strings.IndexByte(path, '?'); i >= 0 {

@@ -40,6 +40,7 @@ var publicOperations = []string{
 	"POST /api/v1/auth/login",
 	"GET /api/v1/calendar",
 	"GET /api/v1/sections",
+	"POST /api/v1/payments/callback", // authenticated by an HMAC of the body, not a session
 }
 
 // testAPI builds the handler tree without a service: New only registers
@@ -592,7 +593,7 @@ func TestOpenAPIEnumsMatchWire(t *testing.T) {
 		{"EventKind", strs(wire.EventApplication, wire.EventApplicationGone, wire.EventStatusChanged, wire.EventMessage,
 			wire.EventMessageRead, wire.EventNotification, wire.EventNotificationRead, wire.EventSessionRevoked, wire.EventUser,
 			wire.EventDocumentVersion, wire.EventUploadProgress, wire.EventAnnotation, wire.EventAnnotationDelete, wire.EventAnnotationReply,
-			wire.EventRemark, wire.EventRemarkDelete, wire.EventNoticePublished, wire.EventNoticeLetter)},
+			wire.EventRemark, wire.EventRemarkDelete, wire.EventNoticePublished, wire.EventNoticeLetter, wire.EventConclusion, wire.EventContract)},
 		{"AnnotationKind", strs(wire.AllAnnotationKinds...)},
 		{"AnnotationStatus", strs(wire.AllAnnotationStatuses...)},
 		{"RemarkStatus", strs(wire.AllRemarkStatuses...)},

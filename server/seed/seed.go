@@ -229,6 +229,9 @@ func Demo(ctx context.Context, svc *service.Service) (Result, error) {
 			case wire.StatusConclusion:
 				err = step(exAR, to, "")
 			case wire.StatusCompletedPositive, wire.StatusCompletedNegative:
+				if err = demoConclusion(ctx, svc, pr(exAR), a, to); err != nil {
+					break
+				}
 				a, err = svc.ProposeVerdict(ctx, pr(exAR), a.ID, wire.VerdictRequest{Version: a.Version, Verdict: to})
 				if err == nil {
 					comment := ""
@@ -250,6 +253,9 @@ func Demo(ctx context.Context, svc *service.Service) (Result, error) {
 			return res, err
 		}
 		if pl.target == wire.StatusConclusion {
+			if err := demoConclusion(ctx, svc, pr(exAR), a, pl.verdict); err != nil {
+				return res, err
+			}
 			if a, err = svc.ProposeVerdict(ctx, pr(exAR), a.ID, wire.VerdictRequest{Version: a.Version, Verdict: pl.verdict}); err != nil {
 				return res, err
 			}

@@ -298,6 +298,8 @@ func (s *Service) AllowedTransitions(ctx context.Context, p *Principal, id int64
 
 // Transition moves an application along the workflow.
 func (s *Service) Transition(ctx context.Context, p *Principal, id int64, r wire.TransitionRequestBody) (wire.Application, error) {
+	defer s.kickContractDocs() // a contract offered by the move is rendered after the commit (contract.go)
+	defer s.kickConclusions()  // an approved conclusion is rendered after the commit (conclusion_render.go)
 	return write(ctx, s, p, func(tx *store.Tx) (wire.Application, error) {
 		a, err := s.loadVisible(ctx, tx.Q, p, id, tx)
 		if err != nil {
@@ -311,18 +313,7 @@ func (s *Service) Transition(ctx context.Context, p *Principal, id int64, r wire
 	})
 }
 
-// RecordPayment is the payment gateway's move awaiting_payment → in_review
-// (the System actor of the workflow); the HTTP callback authenticates it.
-func (s *Service) RecordPayment(ctx context.Context, id int64, reference, ip string) (wire.Application, error) {
-	return write(ctx, s, nil, func(tx *store.Tx) (wire.Application, error) {
-		a, err := tx.ApplicationForUpdate(ctx, id)
-		if err != nil {
-			return wire.Application{}, err
-		}
-		return s.transition(ctx, tx, a, wire.Actor{System: true}, wire.TransitionRequestBody{Version: a.Version, To: wire.StatusInReview,
-			Comment: "Оплата получена: " + reference}, 0, "Платёжный шлюз", "payment-gateway", ip)
-	})
-}
+// RecordPayment (the gateway's move to in_review) is in payment.go.
 
 func (s *Service) transition(ctx context.Context, tx *store.Tx, a *store.AppRow, act wire.Actor, r wire.TransitionRequestBody,
 	actorID int64, actorName, actorLogin, ip string) (wire.Application, error) {
@@ -363,6 +354,12 @@ func (s *Service) transition(ctx context.Context, tx *store.Tx, a *store.AppRow,
 		upd.ProposedVerdict = a.ProposedVerdict
 	}
 	if err := tx.SetStatus(ctx, a.ID, r.Version, upd); err != nil {
+		return wire.Application{}, err
+	}
+	if err := s.conclusionStep(ctx, tx, a, r.To, actorID, actorName, actorLogin, ip); err != nil {
+		return wire.Application{}, err
+	}
+	if err := s.contractStep(ctx, tx, a, r.To, actorID, actorName); err != nil {
 		return wire.Application{}, err
 	}
 	ch, err := tx.InsertStatusChange(ctx, wire.StatusChange{AppID: a.ID, From: a.Status, To: r.To, Comment: comment, ActorID: actorID, ActorName: actorName})
@@ -410,6 +407,10 @@ func (s *Service) ProposeVerdict(ctx context.Context, p *Principal, id int64, r 
 		if r.Verdict != wire.StatusCompletedPositive && r.Verdict != wire.StatusCompletedNegative {
 			return wire.Application{}, wire.E(wire.CodeInvalid, "verdict", "Вывод: completed_positive или completed_negative", "Verdict: completed_positive or completed_negative")
 		}
+		// The verdict is proposed with a complete conclusion draft (conclusion.go).
+		if err := s.prepareProposal(ctx, tx, a, p, r.Verdict); err != nil {
+			return wire.Application{}, err
+		}
 		if err := tx.SetStatus(ctx, a.ID, r.Version, store.StatusUpdate{To: a.Status, ProposedVerdict: r.Verdict}); err != nil {
 			return wire.Application{}, err
 		}
@@ -423,7 +424,12 @@ func (s *Service) ProposeVerdict(ctx context.Context, p *Principal, id int64, r 
 			Title: "Заключение на утверждение", Body: "Ведущий эксперт предлагает: " + r.Verdict.Label() + " по заявлению " + a.Number + "."}); err != nil {
 			return wire.Application{}, err
 		}
-		return s.emitApp(ctx, tx, a.ID, nil)
+		out, err := s.emitApp(ctx, tx, a.ID, nil)
+		if err != nil {
+			return wire.Application{}, err
+		}
+		_, err = s.emitConclusion(ctx, tx, a)
+		return out, err
 	})
 }
 

@@ -88,7 +88,7 @@ func (s *Service) Register(ctx context.Context, r wire.RegisterRequest, meta Cli
 		if err := tx.AddMembership(ctx, id, orgID); err != nil {
 			return wire.User{}, err
 		}
-		tx.Audit(store.AuditEntry{ActorID: id, ActorLogin: r.Login, IP: meta.IP, Action: "register", ObjectType: "organisation", ObjectID: itoa(orgID)})
+		tx.Audit(store.AuditEntry{ActorID: id, ActorLogin: r.Login, IP: meta.IP, Device: deviceLabel(meta.DeviceName, meta.DeviceID), Action: "register", ObjectType: "organisation", ObjectID: itoa(orgID)})
 		u, err := tx.UserByIDForUpdate(ctx, id)
 		if err != nil {
 			return wire.User{}, err
@@ -130,6 +130,8 @@ func (s *Service) Login(ctx context.Context, r wire.LoginRequest, meta ClientMet
 		if wire.ErrorCode(err) == wire.CodeNotFound {
 			s.cfg.Hasher.DummyVerify(r.Password)
 			outcome = errBadCredentials()
+			tx.Audit(store.AuditEntry{ActorLogin: truncateLogin(r.Login), IP: meta.IP, Device: deviceLabel(meta.DeviceName, meta.DeviceID),
+				Action: wire.AuditLoginFailed, ObjectType: "user", Details: map[string]any{"reason": "unknown_login"}})
 			return wire.LoginResponse{}, tx.InsertLogin(ctx, store.LoginRecord{IP: meta.IP, DeviceID: meta.DeviceID,
 				DeviceName: meta.DeviceName, UA: meta.UserAgent, Reason: "unknown_login"})
 		}
@@ -146,7 +148,8 @@ func (s *Service) Login(ctx context.Context, r wire.LoginRequest, meta ClientMet
 					return wire.LoginResponse{}, err
 				}
 			}
-			tx.Audit(store.AuditEntry{ActorID: u.ID, ActorLogin: u.Login, IP: meta.IP, Action: "login_failed", ObjectType: "user", ObjectID: itoa(u.ID), Details: map[string]any{"reason": reason}})
+			tx.Audit(store.AuditEntry{ActorID: u.ID, ActorLogin: u.Login, IP: meta.IP, Device: deviceLabel(meta.DeviceName, meta.DeviceID),
+				Action: "login_failed", ObjectType: "user", ObjectID: itoa(u.ID), Details: map[string]any{"reason": reason}})
 			return wire.LoginResponse{}, tx.InsertLogin(ctx, store.LoginRecord{UserID: u.ID, IP: meta.IP, DeviceID: meta.DeviceID,
 				DeviceName: meta.DeviceName, UA: meta.UserAgent, Reason: reason})
 		}
@@ -244,7 +247,7 @@ func (s *Service) openSession(ctx context.Context, tx *store.Tx, u *store.UserRo
 			}
 		}
 	}
-	tx.Audit(store.AuditEntry{ActorID: u.ID, ActorLogin: u.Login, IP: meta.IP, Action: "login", ObjectType: "session", ObjectID: itoa(sid),
+	tx.Audit(store.AuditEntry{ActorID: u.ID, ActorLogin: u.Login, IP: meta.IP, Device: deviceLabel(meta.DeviceName, meta.DeviceID), Action: "login", ObjectType: "session", ObjectID: itoa(sid),
 		Details: map[string]any{"scope": scope, "device": meta.DeviceName}})
 	_ = sid
 	return wire.LoginResponse{Token: token, Scope: scope, ExpiresAt: expires, User: u.User}, nil
@@ -281,7 +284,7 @@ func (s *Service) Authenticate(ctx context.Context, token string, ip string) (*P
 		}
 	}
 	return &Principal{UserID: u.ID, Login: u.Login, Name: u.FullName, Role: u.Role, OrgIDs: u.OrgIDs,
-		SessionID: sess.ID, Scope: sess.Scope, ExpiresAt: sess.ExpiresAt, IP: ip}, nil
+		SessionID: sess.ID, Scope: sess.Scope, ExpiresAt: sess.ExpiresAt, IP: ip, Device: deviceLabel(sess.DeviceName, sess.DeviceID)}, nil
 }
 
 // SessionDeadline tells when a session ends if nothing else happens: the

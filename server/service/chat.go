@@ -36,10 +36,8 @@ func (s *Service) PostMessage(ctx context.Context, p *Principal, appID int64, r 
 	if utf8.RuneCountInString(body) > MaxMessageRunes {
 		return wire.Message{}, wire.E(wire.CodeTooLarge, "body", "Сообщение длиннее 10 000 символов — сократите его или приложите файлом", "The message is over 10,000 characters — shorten it or attach it as a file")
 	}
-	for _, a := range r.Attachments {
-		if len(a) != 64 || strings.Trim(a, "0123456789abcdef") != "" {
-			return wire.Message{}, wire.E(wire.CodeInvalid, "attachments", "Вложение указывается SHA-256 загруженного файла (64 шестнадцатеричных символа)", "An attachment is the SHA-256 of an uploaded file (64 hex characters)")
-		}
+	if err := checkAttachmentList(r.Attachments); err != nil {
+		return wire.Message{}, err
 	}
 	if p.Role == wire.RoleAdmin {
 		return wire.Message{}, errForbidden("Администратор не участвует в переписке по заявлениям", "Administrators do not post in application chats")
@@ -49,11 +47,18 @@ func (s *Service) PostMessage(ctx context.Context, p *Principal, appID int64, r 
 		if err != nil {
 			return wire.Message{}, err
 		}
+		files, err := s.attachableFiles(ctx, tx, p, appID, r.Attachments)
+		if err != nil {
+			return wire.Message{}, err
+		}
 		m, err := tx.InsertMessage(ctx, wire.Message{AppID: appID, Channel: r.Channel, AuthorID: p.UserID, Body: body, Attachments: r.Attachments})
 		if err != nil {
 			return wire.Message{}, err
 		}
 		m.AuthorName = p.Name
+		if err := s.attachFiles(ctx, tx, p, &m, files); err != nil {
+			return wire.Message{}, err
+		}
 		experts, err := tx.AppExpertIDs(ctx, appID)
 		if err != nil {
 			return wire.Message{}, err
@@ -81,7 +86,7 @@ func (s *Service) PostMessage(ctx context.Context, p *Principal, appID int64, r 
 				others = append(others, id)
 			}
 		}
-		preview := []rune(body)
+		preview := []rune(messagePreview(body, m.Files))
 		if len(preview) > 140 {
 			preview = append(preview[:140], '…')
 		}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -251,10 +252,10 @@ func (s *Service) PutChunk(ctx context.Context, p *Principal, id string, idx int
 	}
 	defer f.Close()
 	if _, err := f.WriteAt(buf[:n], off); err != nil {
-		return wire.Upload{}, fmt.Errorf("write chunk: %w", err)
+		return wire.Upload{}, noRoom(fmt.Errorf("write chunk: %w", err))
 	}
 	if err := f.Sync(); err != nil {
-		return wire.Upload{}, fmt.Errorf("sync spool: %w", err)
+		return wire.Upload{}, noRoom(fmt.Errorf("sync spool: %w", err))
 	}
 	got, err := s.st.Read().AckChunk(ctx, id, idx, int(want))
 	if err != nil {
@@ -332,7 +333,7 @@ func (s *Service) FinishUpload(ctx context.Context, p *Principal, id string) (wi
 	}
 	size, err := s.storeBlob(ctx, path, u.SHA256)
 	if err != nil {
-		return wire.Upload{}, fmt.Errorf("store blob: %w", err)
+		return wire.Upload{}, noRoom(fmt.Errorf("store blob: %w", err))
 	}
 	out, err := write(ctx, s, nil, func(tx *store.Tx) (wire.Upload, error) {
 		cur, err := tx.UploadForUpdate(ctx, id)
@@ -367,7 +368,7 @@ func (s *Service) FinishUpload(ctx context.Context, p *Principal, id string) (wi
 		if err := tx.FinishUpload(ctx, id, "done", "", versionID); err != nil {
 			return wire.Upload{}, err
 		}
-		tx.Audit(store.AuditEntry{ActorID: p.UserID, ActorLogin: p.Login, IP: p.IP, Action: "file_upload", ObjectType: "document_version", ObjectID: itoa(versionID),
+		tx.Audit(store.AuditEntry{ActorID: p.UserID, ActorLogin: p.Login, IP: p.IP, Action: uploadAction(u.SignsVersion), ObjectType: "document_version", ObjectID: itoa(versionID),
 			Details: map[string]any{"app": u.AppID, "section": u.Section, "name": u.Name, "sha256": u.SHA256, "size": size, "signature": u.SignsVersion != 0}})
 		if u.Section != wire.SectionChat {
 			if err := s.emitDocument(ctx, tx, a, versionID); err != nil {
@@ -387,6 +388,17 @@ func (s *Service) FinishUpload(ctx context.Context, p *Principal, id string) (wi
 	}
 	os.Remove(path)
 	return out, nil
+}
+
+// noRoom turns a full disk (or quota) under the spool or the blob store
+// into the refusal the user can act on, as CreateUpload words it; the
+// chunk is not acknowledged and the upload stays open, so it can be
+// resumed once there is room. Other errors pass unchanged.
+func noRoom(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("%w (%w)", wire.E(wire.CodeTooLarge, "", "На сервере не хватает места для файла — повторите позже", "The server has no room for the file — try later"), err)
+	}
+	return err
 }
 
 // Adopter is a blob store that can take a verified file by rename.
@@ -473,7 +485,10 @@ func (s *Service) CancelUpload(ctx context.Context, p *Principal, id string) err
 		return wire.E(wire.CodeConflict, "state", "Загрузка уже завершена", "The upload is already finished")
 	}
 	os.Remove(s.spoolPath(id))
-	return s.st.Read().DeleteUpload(ctx, id)
+	if err := s.st.Read().DeleteUpload(ctx, id); err != nil {
+		return err
+	}
+	return s.auditAccess(ctx, p, wire.AuditUploadCancel, "upload", id, map[string]any{"app": u.AppID, "file_name": u.FileName, "section": u.Section})
 }
 
 // CleanStaleUploads removes uploads untouched for longer than StaleTTL.
@@ -524,7 +539,8 @@ func (s *Service) Completeness(ctx context.Context, p *Principal, appID int64) (
 	return out, nil
 }
 
-// Download opens a version's content for a caller who may see it.
+// Download opens a version's content for a caller who may see it. Chat
+// attachments are not versions to this door: they are NotFound here.
 func (s *Service) Download(ctx context.Context, p *Principal, versionID int64) (io.ReadSeekCloser, *store.VersionRef, error) {
 	if err := s.requireFiles(); err != nil {
 		return nil, nil, err
@@ -536,6 +552,12 @@ func (s *Service) Download(ctx context.Context, p *Principal, versionID int64) (
 	}
 	if err != nil {
 		return nil, nil, err
+	}
+	if ref.Section == wire.SectionChat {
+		// A chat attachment is reached only through a message the caller
+		// may read (MessageAttachment): by version id, a staff-channel
+		// file would reach anyone who sees the application.
+		return nil, nil, errNotFound("файл", "file")
 	}
 	if _, err := s.loadVisible(ctx, q, p, ref.AppID, nil); err != nil {
 		return nil, nil, err
@@ -574,7 +596,7 @@ func (s *Service) Review(ctx context.Context, p *Principal, versionID int64, r w
 			return wire.Document{}, err
 		}
 		tx.Audit(store.AuditEntry{ActorID: p.UserID, ActorLogin: p.Login, IP: p.IP, Action: "file_review", ObjectType: "document_version", ObjectID: itoa(versionID),
-			Details: map[string]any{"status": r.Status}})
+			Details: map[string]any{"app": a.ID, "status": r.Status}})
 		if err := s.emitDocument(ctx, tx, a, versionID); err != nil {
 			return wire.Document{}, err
 		}

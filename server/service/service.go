@@ -68,6 +68,16 @@ type Service struct {
 	letters *letters
 	// mail is nil until WithMail: no e-mail is queued or sent.
 	mail *MailConfig
+	// conclusions is nil until WithConclusions: approved conclusions wait
+	// for their files.
+	conclusions *conclusions
+	// payments holds the gateway secret and the payee (payment.go).
+	payments PaymentConfig
+	// contractDocs is nil until WithContractDocs: contract PDFs stay pending.
+	contractDocs *contractDocs
+	// pd is nil until WithPersonalData: personal data is refused
+	// (personal_data.go).
+	pd *PDKeys
 }
 
 // Option adjusts a Service.
@@ -150,6 +160,7 @@ type Principal struct {
 	Scope     string
 	ExpiresAt time.Time // absolute end of the session
 	IP        string
+	Device    string // of the session: its name and id, for the audit journal
 }
 
 // Member reports whether the caller belongs to the organisation.

@@ -23,7 +23,7 @@ func (t *Tx) InsertMessage(ctx context.Context, m wire.Message) (wire.Message, e
 
 // Messages lists a channel's messages after afterID, oldest first.
 func (q Q) Messages(ctx context.Context, appID int64, ch wire.Channel, afterID int64, limit int) ([]wire.Message, error) {
-	rows, err := q.q.Query(ctx, `SELECT m.id, m.app_id, m.channel, m.author_id, u.full_name, m.body, m.attachments, m.created_at
+	rows, err := q.q.Query(ctx, `SELECT `+messageColumns+`
 		FROM messages m JOIN users u ON u.id = m.author_id
 		WHERE m.app_id = $1 AND m.channel = $2 AND m.id > $3 ORDER BY m.id LIMIT $4`, appID, string(ch), afterID, limit)
 	if err != nil {
@@ -32,15 +32,72 @@ func (q Q) Messages(ctx context.Context, appID int64, ch wire.Channel, afterID i
 	defer rows.Close()
 	var out []wire.Message
 	for rows.Next() {
-		var m wire.Message
-		var ch string
-		if err := rows.Scan(&m.ID, &m.AppID, &ch, &m.AuthorID, &m.AuthorName, &m.Body, &m.Attachments, &m.CreatedAt); err != nil {
-			return nil, fmt.Errorf("scan message: %w", err)
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
 		}
-		m.Channel = wire.Channel(ch)
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+// messageColumns are a message with its author's name and its files (as
+// linked in message_files, in order), for scanMessage.
+const messageColumns = `m.id, m.app_id, m.channel, m.author_id, u.full_name, m.body, m.attachments, m.created_at,
+	coalesce((SELECT json_agg(json_build_object('sha256', v.sha256, 'file_name', v.file_name, 'size', v.size) ORDER BY f.position)
+		FROM message_files f JOIN document_versions v ON v.id = f.version_id WHERE f.message_id = m.id), '[]')`
+
+func scanMessage(row pgx.Row) (wire.Message, error) {
+	var m wire.Message
+	var ch string
+	if err := row.Scan(&m.ID, &m.AppID, &ch, &m.AuthorID, &m.AuthorName, &m.Body, &m.Attachments, &m.CreatedAt, &m.Files); err != nil {
+		return wire.Message{}, mapErr(err, "scan message")
+	}
+	m.Channel = wire.Channel(ch)
+	if len(m.Files) == 0 {
+		m.Files = nil // omitted on the wire, as before attachments existed
+	}
+	return m, nil
+}
+
+// Message reads one message of an application with its files.
+func (q Q) Message(ctx context.Context, appID, id int64) (wire.Message, error) {
+	return scanMessage(q.q.QueryRow(ctx, `SELECT `+messageColumns+`
+		FROM messages m JOIN users u ON u.id = m.author_id WHERE m.app_id = $1 AND m.id = $2`, appID, id))
+}
+
+// ChatFile is a finished chat upload that may be attached to a message.
+type ChatFile struct {
+	VersionID int64
+	wire.Attachment
+}
+
+// AttachableChatFile finds the chat upload of an application with this
+// SHA-256 that userID may attach: one they uploaded themselves (their
+// newest), or one already attached to a message in a channel they may read
+// (forwarding). Any other upload, of this or another application, is
+// NotFound, so a caller learns nothing about files they cannot reach.
+func (q Q) AttachableChatFile(ctx context.Context, appID, userID int64, sha string, channels []wire.Channel) (ChatFile, error) {
+	chs := make([]string, len(channels))
+	for i, c := range channels {
+		chs[i] = string(c)
+	}
+	var f ChatFile
+	err := q.q.QueryRow(ctx, `SELECT v.id, v.sha256, v.file_name, v.size
+		FROM document_versions v JOIN documents d ON d.id = v.document_id
+		WHERE d.app_id = $1 AND d.section = 'chat' AND v.sha256 = $3
+		  AND (v.uploaded_by = $2 OR EXISTS (SELECT 1 FROM message_files mf JOIN messages m ON m.id = mf.message_id
+		       WHERE mf.version_id = v.id AND m.app_id = $1 AND m.channel = ANY($4)))
+		ORDER BY (v.uploaded_by = $2) DESC, v.id DESC LIMIT 1`, appID, userID, sha, chs).
+		Scan(&f.VersionID, &f.SHA256, &f.FileName, &f.Size)
+	return f, mapErr(err, "chat file")
+}
+
+// AttachFiles links a message to the versions of its files, in order.
+func (t *Tx) AttachFiles(ctx context.Context, messageID int64, versionIDs []int64) error {
+	_, err := t.q.Exec(ctx, `INSERT INTO message_files (message_id, position, version_id)
+		SELECT $1, (v.ord - 1)::integer, v.id FROM unnest($2::bigint[]) WITH ORDINALITY AS v(id, ord)`, messageID, versionIDs)
+	return mapErr(err, "attach files")
 }
 
 // MaxMessageID is the newest message id of a channel (0 if empty).

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -173,7 +174,28 @@ func (c *Client) putChunk(ctx context.Context, id string, idx int, data []byte) 
 // SHA-256 the server sends; on a mismatch it returns ErrDigest (the caller
 // must discard what was written).
 func (c *Client) Download(ctx context.Context, versionID int64, dst io.Writer) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+wire.APIPrefix+"/versions/"+strconv.FormatInt(versionID, 10)+"/content", nil)
+	return c.downloadVerified(ctx, "/versions/"+strconv.FormatInt(versionID, 10)+"/content", dst)
+}
+
+// DownloadAttachment writes a file of a chat message to dst and verifies
+// it: the bytes must hash to sha, the digest the message names, and to the
+// SHA-256 the server sends. On a mismatch it returns ErrDigest (the caller
+// must discard what was written).
+func (c *Client) DownloadAttachment(ctx context.Context, appID, msgID int64, sha string, dst io.Writer) error {
+	got, err := c.downloadVerified(ctx, appPath(appID, "/messages/"+strconv.FormatInt(msgID, 10)+"/attachments/"+url.PathEscape(sha)), dst)
+	if err != nil {
+		return err
+	}
+	if got != sha {
+		return fmt.Errorf("%w: got %s, the message names %s", ErrDigest, got, sha)
+	}
+	return nil
+}
+
+// downloadVerified GETs path (under the API prefix) into dst, hashing as it
+// goes, and returns the digest once it matches X-Content-SHA256.
+func (c *Client) downloadVerified(ctx context.Context, path string, dst io.Writer) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+wire.APIPrefix+path, nil)
 	if err != nil {
 		return "", err
 	}

@@ -179,12 +179,17 @@ type ListApplicationsResponse struct {
 
 // --- chat and notifications ---
 
-// PostMessageRequest posts to a chat channel.
+// PostMessageRequest posts to a chat channel. Attachments are the SHA-256
+// of files the author uploaded to the application's chat first
+// (CreateUploadRequest with Section SectionChat), at most MaxMessageFiles.
 type PostMessageRequest struct {
 	Channel     Channel  `json:"channel"`
 	Body        string   `json:"body"`
 	Attachments []string `json:"attachments,omitempty"`
 }
+
+// MaxMessageFiles bounds the files attached to one chat message.
+const MaxMessageFiles = 10
 
 // MarkReadRequest moves the caller's read mark of a channel.
 type MarkReadRequest struct {

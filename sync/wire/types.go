@@ -96,14 +96,24 @@ func (c Channel) Valid() bool { return c == ChannelApplicant || c == ChannelStaf
 
 // Message is one chat message.
 type Message struct {
-	ID          int64     `json:"id"`
-	AppID       int64     `json:"app_id"`
-	Channel     Channel   `json:"channel"`
-	AuthorID    int64     `json:"author_id"`
-	AuthorName  string    `json:"author_name"`
-	Body        string    `json:"body"`
-	Attachments []string  `json:"attachments,omitempty"` // SHA-256 of stored files
-	CreatedAt   time.Time `json:"created_at"`
+	ID          int64    `json:"id"`
+	AppID       int64    `json:"app_id"`
+	Channel     Channel  `json:"channel"`
+	AuthorID    int64    `json:"author_id"`
+	AuthorName  string   `json:"author_name"`
+	Body        string   `json:"body"`
+	Attachments []string `json:"attachments,omitempty"` // SHA-256 of the attached files, in order (kept for older clients)
+	// Files describes Attachments, in the same order: what a reader needs
+	// to show and save them (GET …/messages/{mid}/attachments/{sha}).
+	Files     []Attachment `json:"files,omitempty"`
+	CreatedAt time.Time    `json:"created_at"`
+}
+
+// Attachment is one file attached to a chat message.
+type Attachment struct {
+	SHA256   string `json:"sha256"`
+	FileName string `json:"file_name"`
+	Size     int64  `json:"size"`
 }
 
 // NotificationKind classifies notifications; preferences are per kind.

@@ -233,17 +233,17 @@ func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 func cmdAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return withDB(ctx, "audit verify", args, stderr, nil, func(ctx context.Context, env *cliEnv) error {
-		n, problems, err := env.st.Read().VerifyAudit(ctx)
+		rep, err := env.svc.VerifyAudit(ctx, nil)
 		if err != nil {
 			return err
 		}
-		for _, p := range problems {
+		for _, p := range rep.Problems {
 			fmt.Fprintf(stdout, "row %d: %s\n", p.ID, p.Reason)
 		}
-		if len(problems) > 0 {
-			return fmt.Errorf("audit journal damaged: %d problems in %d rows", len(problems), n)
+		if !rep.Intact {
+			return fmt.Errorf("audit journal damaged: %d problems in %d rows", len(rep.Problems), rep.Rows)
 		}
-		fmt.Fprintf(stdout, "audit journal intact: %d rows verified\n", n)
+		fmt.Fprintf(stdout, "audit journal intact: %d rows verified\n", rep.Rows)
 		return nil
 	})
 }

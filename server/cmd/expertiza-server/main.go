@@ -3,11 +3,16 @@
 //	expertiza-server serve [--listen :8443] [--data DIR] [--tls-cert F --tls-key F]
 //	    [--smtp-addr H:P --smtp-from ADDR [--smtp-starttls required|opportunistic|none]
 //	     [--smtp-user U --smtp-password-file F] [--mail-digest-hour 8]]
+//	    [--payment-secret-file F] [--payee-file F.json]
 //	expertiza-server migrate [--data DIR]
 //	expertiza-server user add --login L --name N --role R [--email E] [--org-inn INN] [--totp]
+//	expertiza-server user list|disable|enable|unlock|reset-2fa|role [LOGIN [ROLE]] [--data DIR]
+//	expertiza-server org list [--search TEXT] [--data DIR]
+//	expertiza-server calendar set YYYY-MM-DD working|holiday [--data DIR]
 //	expertiza-server seed-demo [--data DIR]
 //	expertiza-server backup --out DIR [--data DIR]
 //	expertiza-server audit verify [--data DIR]
+//	expertiza-server pd-key rotate|reencrypt [--data DIR] [--pd-key-file F]
 //
 // EXPERTIZA_DATABASE_URL selects an external PostgreSQL; without it the
 // embedded cluster under --data is used.
@@ -59,9 +64,13 @@ commands:
   serve       run the sync server
   migrate     apply database migrations
   user add    create a user (asks for the password; never a default one)
+  user list|disable|enable|unlock|reset-2fa|role  list and administer accounts
+  org list    list organisations
+  calendar set  mark a date working or a holiday
   seed-demo   load demo data in Russian (organisations, applications, experts)
   backup      dump the database and the blob folder
   audit verify  check the audit journal's hash chain
+  pd-key      rotate the personal-data key (rotate) or re-encrypt (reencrypt)
   verify      re-hash every stored file and check each version has its file
   totp-code   print the current one-time code of a demo account
 
@@ -123,10 +132,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return nil
 		})
 	case "user":
+		if len(rest) > 0 && rest[0] != "add" {
+			return cmdUserAdmin(ctx, rest, stdout, stderr)
+		}
 		if len(rest) == 0 || rest[0] != "add" {
 			return errors.New(`usage: expertiza-server user add --login L --name N --role R`)
 		}
 		return cmdUserAdd(ctx, rest[1:], stdin, stdout, stderr)
+	case "org":
+		return cmdOrg(ctx, rest, stdout, stderr)
+	case "calendar":
+		return cmdCalendar(ctx, rest, stdout, stderr)
 	case "seed-demo":
 		return cmdSeed(ctx, rest, stdout, stderr)
 	case "backup":
@@ -136,6 +152,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return errors.New(`usage: expertiza-server audit verify`)
 		}
 		return cmdAuditVerify(ctx, rest[1:], stdout, stderr)
+	case "pd-key":
+		return cmdPDKey(ctx, rest, stdout, stderr)
 	case "verify":
 		var s3 s3Flags
 		return withDB(ctx, "verify", rest, stderr, s3.register, func(ctx context.Context, env *cliEnv) error {
@@ -178,6 +196,10 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	s3.register(fs)
 	var mf mailFlags
 	mf.register(fs)
+	var pf paymentFlags
+	pf.register(fs)
+	var pdf pdFlags
+	pdf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -191,6 +213,21 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if smtpCfg.Addr == "" {
 		log.Info("e-mail notifications off: no --smtp-addr given")
+	}
+	paySecret, err := pf.secret()
+	if err != nil {
+		return err
+	}
+	payee, err := pf.payee()
+	if err != nil {
+		return err
+	}
+	pdKeys, err := pdf.envKeys()
+	if err != nil {
+		return err
+	}
+	if paySecret == nil {
+		log.Info("payment gateway callbacks off: no --payment-secret-file or " + EnvPaymentSecret)
 	}
 	db, err := boot.OpenDatabase(ctx, os.Getenv(boot.EnvDatabaseURL), c.data, log)
 	if err != nil {
@@ -213,7 +250,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	scfg.Policy.Composition = *composition
 	srv, err := boot.Start(ctx, boot.Config{Listen: *listen, DatabaseURL: db.URL, TLSCert: *cert, TLSKey: *key,
 		TrustProxy: *trustProxy, Service: scfg, Log: log, DataDir: c.data, Blobs: blobs,
-		Limits: &lim, Quota: *quota << 30, UploadTTL: *uploadTTL, SMTP: smtpCfg, MailDigestHour: mf.digestHour})
+		Limits: &lim, Quota: *quota << 30, UploadTTL: *uploadTTL, SMTP: smtpCfg, MailDigestHour: mf.digestHour,
+		PaymentSecret: paySecret, Payee: payee, PDKeys: pdKeys, PDKeyFile: pdf.keyFile})
 	if err != nil {
 		return err
 	}
