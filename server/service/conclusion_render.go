@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/expertiza/expertiza/pdfdoc"
@@ -74,18 +73,15 @@ func (c *ConclusionConfig) backoff(attempts int) time.Duration {
 }
 
 type conclusions struct {
-	cfg  ConclusionConfig
-	kick chan struct{}
-
-	mu  sync.Mutex
-	eng LetterRenderer
+	cfg ConclusionConfig
+	renderWorker
 }
 
 // WithConclusions turns conclusion rendering on; RunConclusions does it.
 func WithConclusions(c ConclusionConfig) Option {
 	return func(s *Service) {
 		c.defaults()
-		s.conclusions = &conclusions{cfg: c, kick: make(chan struct{}, 1), eng: c.Renderer}
+		s.conclusions = &conclusions{cfg: c, renderWorker: newRenderWorker(c.Renderer, c.FontCache)}
 	}
 }
 
@@ -94,23 +90,7 @@ func (s *Service) kickConclusions() {
 	if s.conclusions == nil {
 		return
 	}
-	select {
-	case s.conclusions.kick <- struct{}{}:
-	default:
-	}
-}
-
-func (c *conclusions) renderer(ctx context.Context) (LetterRenderer, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.eng == nil {
-		eng, err := pdfdoc.New(ctx, c.cfg.FontCache)
-		if err != nil {
-			return nil, fmt.Errorf("prepare the PDF engine: %w", err)
-		}
-		c.eng = eng
-	}
-	return c.eng, nil
+	s.conclusions.wake()
 }
 
 // RunConclusions renders approved conclusions until ctx ends; it returns
@@ -119,30 +99,17 @@ func (s *Service) RunConclusions(ctx context.Context) {
 	if s.conclusions == nil {
 		return
 	}
-	t := time.NewTicker(s.conclusions.cfg.Poll)
-	defer t.Stop()
-	for {
-		_, _, err := s.RenderDueConclusions(ctx)
-		if err != nil && ctx.Err() == nil {
-			s.log.Warn("conclusions: looking for due work failed", "err", err)
+	s.conclusions.loop(ctx, s, "conclusions", s.conclusions.cfg.Poll, func(ctx context.Context) (time.Duration, error) {
+		if _, _, err := s.RenderDueConclusions(ctx); err != nil {
+			return s.conclusions.cfg.Backoff, err
 		}
-		// Wake when the earliest failed rendering falls due again, not a
-		// whole Poll later.
-		var retry <-chan time.Time
-		if err != nil {
-			retry = time.After(s.conclusions.cfg.Backoff)
-		} else if next, err := s.st.Read().NextConclusionRetry(ctx); err == nil && next != nil {
-			// By the service clock (tests may freeze it); never a busy loop.
-			retry = time.After(min(max(next.Sub(s.now()), 10*time.Millisecond), s.conclusions.cfg.Poll))
+		// Wake when the earliest failed rendering falls due again, by the
+		// service clock (tests may freeze it); never a busy loop.
+		if next, err := s.st.Read().NextConclusionRetry(ctx); err == nil && next != nil {
+			return min(max(next.Sub(s.now()), 10*time.Millisecond), s.conclusions.cfg.Poll), nil
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.conclusions.kick:
-		case <-t.C:
-		case <-retry:
-		}
-	}
+		return 0, nil
+	})
 }
 
 // RenderDueConclusions renders and stores every conclusion that is due

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/expertiza/expertiza/pdfdoc"
@@ -39,11 +38,8 @@ type ContractDocsConfig struct {
 }
 
 type contractDocs struct {
-	cfg  LetterConfig // the same scheduling knobs as notice letters
-	kick chan struct{}
-
-	mu  sync.Mutex
-	eng LetterRenderer
+	cfg LetterConfig // the same scheduling knobs as notice letters
+	renderWorker
 }
 
 // WithContractDocs turns contract PDFs on; RunContractDocs does the work.
@@ -52,7 +48,7 @@ func WithContractDocs(c ContractDocsConfig) Option {
 		lc := LetterConfig{Renderer: c.Renderer, FontCache: c.FontCache, Poll: c.Poll, Lease: c.Lease, Backoff: c.Backoff,
 			MaxBackoff: c.MaxBackoff, Batch: c.Batch}
 		lc.defaults()
-		s.contractDocs = &contractDocs{cfg: lc, kick: make(chan struct{}, 1), eng: c.Renderer}
+		s.contractDocs = &contractDocs{cfg: lc, renderWorker: newRenderWorker(c.Renderer, lc.FontCache)}
 	}
 }
 
@@ -61,23 +57,7 @@ func (s *Service) kickContractDocs() {
 	if s.contractDocs == nil {
 		return
 	}
-	select {
-	case s.contractDocs.kick <- struct{}{}:
-	default:
-	}
-}
-
-func (d *contractDocs) renderer(ctx context.Context) (LetterRenderer, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.eng == nil {
-		eng, err := pdfdoc.New(ctx, d.cfg.FontCache)
-		if err != nil {
-			return nil, fmt.Errorf("prepare the PDF engine: %w", err)
-		}
-		d.eng = eng
-	}
-	return d.eng, nil
+	s.contractDocs.wake()
 }
 
 // RunContractDocs renders pending contract documents until ctx ends; it
@@ -86,25 +66,13 @@ func (s *Service) RunContractDocs(ctx context.Context) {
 	if s.contractDocs == nil {
 		return
 	}
-	t := time.NewTicker(s.contractDocs.cfg.Poll)
-	defer t.Stop()
-	for {
+	s.contractDocs.loop(ctx, s, "contract documents", s.contractDocs.cfg.Poll, func(ctx context.Context) (time.Duration, error) {
 		_, failed, err := s.RenderDueContractDocs(ctx)
-		if err != nil && ctx.Err() == nil {
-			s.log.Warn("contract documents: looking for due documents failed", "err", err)
-		}
-		var retry <-chan time.Time
 		if failed > 0 || err != nil {
-			retry = time.After(s.contractDocs.cfg.Backoff)
+			return s.contractDocs.cfg.Backoff, err
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.contractDocs.kick:
-		case <-t.C:
-		case <-retry:
-		}
-	}
+		return 0, nil
+	})
 }
 
 // RenderDueContractDocs renders and stores every due document, claiming

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/expertiza/expertiza/pdfdoc"
@@ -99,18 +98,15 @@ func (c *LetterConfig) backoff(attempts int) time.Duration {
 
 // letters is the worker's state.
 type letters struct {
-	cfg  LetterConfig
-	kick chan struct{} // a publication committed; capacity 1, so kicks merge
-
-	mu  sync.Mutex
-	eng LetterRenderer // cfg.Renderer, or the engine made on first use
+	cfg LetterConfig
+	renderWorker
 }
 
 // WithLetters turns notice letters on; RunLetters does the work.
 func WithLetters(c LetterConfig) Option {
 	return func(s *Service) {
 		c.defaults()
-		s.letters = &letters{cfg: c, kick: make(chan struct{}, 1), eng: c.Renderer}
+		s.letters = &letters{cfg: c, renderWorker: newRenderWorker(c.Renderer, c.FontCache)}
 	}
 }
 
@@ -119,23 +115,7 @@ func (s *Service) kickLetters() {
 	if s.letters == nil {
 		return
 	}
-	select {
-	case s.letters.kick <- struct{}{}:
-	default: // already woken: it will see this notice too
-	}
-}
-
-func (l *letters) renderer(ctx context.Context) (LetterRenderer, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.eng == nil {
-		eng, err := pdfdoc.New(ctx, l.cfg.FontCache)
-		if err != nil {
-			return nil, fmt.Errorf("prepare the PDF engine: %w", err)
-		}
-		l.eng = eng
-	}
-	return l.eng, nil
+	s.letters.wake()
 }
 
 // RunLetters renders pending letters, woken by every publication and every
@@ -144,27 +124,13 @@ func (s *Service) RunLetters(ctx context.Context) {
 	if s.letters == nil {
 		return
 	}
-	t := time.NewTicker(s.letters.cfg.Poll)
-	defer t.Stop()
-	for {
+	s.letters.loop(ctx, s, "notice letters", s.letters.cfg.Poll, func(ctx context.Context) (time.Duration, error) {
 		_, failed, err := s.RenderDueLetters(ctx)
-		if err != nil && ctx.Err() == nil {
-			s.log.Warn("notice letters: looking for due letters failed", "err", err)
-		}
-		// After a failure look again when the first retry falls due, not
-		// a whole Poll later (later retries are simply not due yet then).
-		var retry <-chan time.Time
 		if failed > 0 || err != nil {
-			retry = time.After(s.letters.cfg.Backoff)
+			return s.letters.cfg.Backoff, err
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.letters.kick:
-		case <-t.C:
-		case <-retry:
-		}
-	}
+		return 0, nil
+	})
 }
 
 // RenderDueLetters renders and stores every letter that is due, batch by
