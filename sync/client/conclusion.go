@@ -3,8 +3,6 @@ package client
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -74,32 +72,4 @@ func (c *Client) AddConclusionSignature(ctx context.Context, appID int64, fileNa
 		return out, fmt.Errorf("decode answer of conclusion signature: %w", err)
 	}
 	return out, nil
-}
-
-// verifiedGet downloads path into dst and checks the SHA-256 the server
-// names in X-Content-SHA256.
-func (c *Client) verifiedGet(ctx context.Context, path, what string, dst io.Writer) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+wire.APIPrefix+path, nil)
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.Token())
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("%w: %s: %w", ErrNetwork, what, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		return "", decodeError(resp.StatusCode, body, what)
-	}
-	want := resp.Header.Get(wire.HeaderContentSHA256)
-	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(dst, h), resp.Body); err != nil {
-		return "", fmt.Errorf("%w: %s: %w", ErrNetwork, what, err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); want == "" || got != want {
-		return "", fmt.Errorf("%w: got %s, server named %q", ErrDigest, got, want)
-	}
-	return want, nil
 }

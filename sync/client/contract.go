@@ -2,9 +2,6 @@ package client
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"io"
 	"net/http"
 
@@ -53,27 +50,5 @@ func (c *Client) RecordPayment(ctx context.Context, appID int64, r wire.RecordPa
 // (ErrDigest on a mismatch: discard what dst received). A document the
 // server is still rendering is a conflict on field sha256.
 func (c *Client) ContractDocument(ctx context.Context, id int64, dst io.Writer) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+wire.APIPrefix+idPath("contract-documents", id, ""), nil)
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.Token())
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("%w: contract document: %w", ErrNetwork, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		return "", decodeError(resp.StatusCode, body, "contract document")
-	}
-	want := resp.Header.Get(wire.HeaderContentSHA256)
-	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(dst, h), resp.Body); err != nil {
-		return "", fmt.Errorf("%w: contract document: %w", ErrNetwork, err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); want == "" || got != want {
-		return "", fmt.Errorf("%w: got %s, server named %q", ErrDigest, got, want)
-	}
-	return want, nil
+	return c.verifiedGet(ctx, idPath("contract-documents", id, ""), "contract document", dst)
 }

@@ -174,7 +174,7 @@ func (c *Client) putChunk(ctx context.Context, id string, idx int, data []byte) 
 // SHA-256 the server sends; on a mismatch it returns ErrDigest (the caller
 // must discard what was written).
 func (c *Client) Download(ctx context.Context, versionID int64, dst io.Writer) (string, error) {
-	return c.downloadVerified(ctx, "/versions/"+strconv.FormatInt(versionID, 10)+"/content", dst)
+	return c.verifiedGet(ctx, "/versions/"+strconv.FormatInt(versionID, 10)+"/content", "download", dst)
 }
 
 // DownloadAttachment writes a file of a chat message to dst and verifies
@@ -182,7 +182,7 @@ func (c *Client) Download(ctx context.Context, versionID int64, dst io.Writer) (
 // SHA-256 the server sends. On a mismatch it returns ErrDigest (the caller
 // must discard what was written).
 func (c *Client) DownloadAttachment(ctx context.Context, appID, msgID int64, sha string, dst io.Writer) error {
-	got, err := c.downloadVerified(ctx, appPath(appID, "/messages/"+strconv.FormatInt(msgID, 10)+"/attachments/"+url.PathEscape(sha)), dst)
+	got, err := c.verifiedGet(ctx, appPath(appID, "/messages/"+strconv.FormatInt(msgID, 10)+"/attachments/"+url.PathEscape(sha)), "attachment", dst)
 	if err != nil {
 		return err
 	}
@@ -192,9 +192,9 @@ func (c *Client) DownloadAttachment(ctx context.Context, appID, msgID int64, sha
 	return nil
 }
 
-// downloadVerified GETs path (under the API prefix) into dst, hashing as it
-// goes, and returns the digest once it matches X-Content-SHA256.
-func (c *Client) downloadVerified(ctx context.Context, path string, dst io.Writer) (string, error) {
+// verifiedGet downloads path into dst and checks the SHA-256 the server
+// names in X-Content-SHA256.
+func (c *Client) verifiedGet(ctx context.Context, path, what string, dst io.Writer) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+wire.APIPrefix+path, nil)
 	if err != nil {
 		return "", err
@@ -202,17 +202,17 @@ func (c *Client) downloadVerified(ctx context.Context, path string, dst io.Write
 	req.Header.Set("Authorization", "Bearer "+c.Token())
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("%w: download: %w", ErrNetwork, err)
+		return "", fmt.Errorf("%w: %s: %w", ErrNetwork, what, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		return "", decodeError(resp.StatusCode, body, "download")
+		return "", decodeError(resp.StatusCode, body, what)
 	}
 	want := resp.Header.Get(wire.HeaderContentSHA256)
 	h := sha256.New()
 	if _, err := io.Copy(io.MultiWriter(dst, h), resp.Body); err != nil {
-		return "", fmt.Errorf("%w: download: %w", ErrNetwork, err)
+		return "", fmt.Errorf("%w: %s: %w", ErrNetwork, what, err)
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); want == "" || got != want {
 		return "", fmt.Errorf("%w: got %s, server named %q", ErrDigest, got, want)

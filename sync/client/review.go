@@ -2,9 +2,6 @@ package client
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -122,27 +119,5 @@ func (c *Client) SetRemarkStatus(ctx context.Context, id int64, r wire.RemarkSta
 // letter it answers a conflict on field letter_sha256; the notice.letter
 // event says when it is ready.
 func (c *Client) NoticeLetter(ctx context.Context, noticeID int64, dst io.Writer) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+wire.APIPrefix+idPath("notices", noticeID, "/letter"), nil)
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.Token())
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("%w: notice letter: %w", ErrNetwork, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		return "", decodeError(resp.StatusCode, body, "notice letter")
-	}
-	want := resp.Header.Get(wire.HeaderContentSHA256)
-	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(dst, h), resp.Body); err != nil {
-		return "", fmt.Errorf("%w: notice letter: %w", ErrNetwork, err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); want == "" || got != want {
-		return "", fmt.Errorf("%w: got %s, server named %q", ErrDigest, got, want)
-	}
-	return want, nil
+	return c.verifiedGet(ctx, idPath("notices", noticeID, "/letter"), "notice letter", dst)
 }
