@@ -149,6 +149,8 @@ func compareBy(col int, daysLeft func(wire.Application) (int, bool)) func(a, b w
 		return func(a, b wire.Application) int { return cmp.Compare(text(a.ObjectName), text(b.ObjectName)) }
 	case colOrg:
 		return func(a, b wire.Application) int { return cmp.Compare(text(a.OrgName), text(b.OrgName)) }
+	case colExperts:
+		return func(a, b wire.Application) int { return cmp.Compare(len(a.Assignments), len(b.Assignments)) }
 	}
 	return func(wire.Application, wire.Application) int { return 0 }
 }

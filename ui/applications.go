@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -28,6 +29,7 @@ const (
 	colDeadline
 	colObject
 	colOrg
+	colExperts
 	colCount
 )
 
@@ -40,6 +42,8 @@ func columnTitle(col int) string {
 		return lang.L("apps.col.object")
 	case colOrg:
 		return lang.L("apps.col.org")
+	case colExperts:
+		return lang.L("apps.col.experts")
 	case colStatus:
 		return lang.L("apps.col.status")
 	case colDeadline:
@@ -97,7 +101,7 @@ func newApplicationsView(e *env, be backend) *applicationsView {
 		return b
 	}
 	v.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) { v.updateHeader(id.Col, o.(*widget.Button)) }
-	for i, w := range [colCount]float32{150, 230, 250, 260, 200} {
+	for i, w := range [colCount]float32{150, 230, 250, 260, 200, 240} {
 		v.table.SetColumnWidth(i, w)
 	}
 	v.table.OnSelected = func(id widget.TableCellID) {
@@ -209,6 +213,8 @@ func cellText(a wire.Application, col int, be backend) (string, widget.Importanc
 		return a.ObjectName, widget.MediumImportance
 	case colOrg:
 		return a.OrgName, widget.MediumImportance
+	case colExperts:
+		return expertsText(a), widget.MediumImportance
 	case colStatus:
 		return statusLabel(a.Status), statusImportance(a.Status)
 	case colDeadline:
@@ -373,4 +379,29 @@ func (v *applicationsView) exportPDFTo(w io.WriteCloser) {
 		}
 		return struct{}{}, err
 	}, func(_ struct{}, err error) { v.env.showError(err) })
+}
+
+// expertsText names the application's experts, the lead first and marked.
+func expertsText(a wire.Application) string {
+	var lead string
+	var others []string
+	seen := map[int64]bool{}
+	for _, as := range a.Assignments {
+		if seen[as.ExpertID] {
+			continue
+		}
+		seen[as.ExpertID] = true
+		if as.ExpertID == a.LeadExpertID {
+			lead = as.ExpertName + " " + lang.L("card.lead")
+			continue
+		}
+		others = append(others, as.ExpertName)
+	}
+	if lead != "" {
+		others = append([]string{lead}, others...)
+	}
+	if len(others) == 0 {
+		return "—"
+	}
+	return strings.Join(others, ", ")
 }

@@ -107,3 +107,25 @@ func TestApplicationsLiveUpdateKeepsSelection(t *testing.T) {
 		t.Errorf("card title = %q", v.card.title.Text)
 	}
 }
+
+func TestExpertsColumn(t *testing.T) {
+	tests := []struct {
+		name string
+		a    wire.Application
+		want string
+	}{
+		{"none yet", wire.Application{}, "—"},
+		{"the lead first and marked, each expert once", wire.Application{LeadExpertID: 7, Assignments: []wire.Assignment{
+			{Section: "07.03", ExpertID: 8, ExpertName: "Сидорова А. В."},
+			{Section: "07.01", ExpertID: 7, ExpertName: "Петров П. П."},
+			{Section: "07.04", ExpertID: 8, ExpertName: "Сидорова А. В."},
+		}}, "Петров П. П. (ведущий), Сидорова А. В."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := expertsText(tt.a); got != tt.want {
+				t.Errorf("expertsText = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
