@@ -303,10 +303,10 @@ func TestDocumentsOfferCompare(t *testing.T) {
 		{ID: 22, Number: 2, FileName: "АР-2.pdf", Kind: "pdf", Review: wire.ReviewPending},
 		{ID: 21, Number: 1, FileName: "АР-1.pdf", Kind: "pdf", Review: wire.ReviewPending},
 	}}}
-	renderDocuments(box, docs, func(wire.DocumentVersion) {}, func(wire.DocumentVersion) {}, func(d wire.Document, v wire.DocumentVersion) {
+	renderDocuments(box, docs, versionActions{download: func(wire.DocumentVersion) {}, open: func(wire.DocumentVersion) {}, compare: func(d wire.Document, v wire.DocumentVersion) {
 		prev, _ := app.PreviousVersion(d, v)
 		compared = append(compared, prev.ID, v.ID)
-	})
+	}})
 	var buttons []*widget.Button
 	var walk func(o fyne.CanvasObject)
 	walk = func(o fyne.CanvasObject) {

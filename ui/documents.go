@@ -19,8 +19,22 @@ import (
 // signatures with the checker's verdict. download (nil: no button) saves
 // a version; open (nil: no button) shows a PDF version in the viewer;
 // compare (optional) compares a PDF version with the one before it.
-func renderDocuments(box *fyne.Container, docs []wire.Document, download, open func(wire.DocumentVersion), compare ...func(wire.Document, wire.DocumentVersion)) {
+// versionActions are what the user may do with a version of a file; a
+// nil action has no button.
+type versionActions struct {
+	download  func(wire.DocumentVersion)
+	open      func(wire.DocumentVersion)                // PDF versions
+	compare   func(wire.Document, wire.DocumentVersion) // PDF versions with an earlier PDF one
+	annotated func(wire.DocumentVersion)                // PDF versions: a copy with the annotations (staff)
+}
+
+func renderDocuments(box *fyne.Container, docs []wire.Document, act versionActions) {
 	objs := make([]fyne.CanvasObject, 0, len(docs)*4)
+	low := func(text string, icon fyne.Resource, f func()) *widget.Button {
+		b := widget.NewButtonWithIcon(text, icon, f)
+		b.Importance = widget.LowImportance
+		return b
+	}
 	for _, d := range docs {
 		objs = append(objs, widget.NewLabelWithStyle(sectionText(d.Section)+" · "+d.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 		for _, v := range d.Versions {
@@ -28,22 +42,23 @@ func renderDocuments(box *fyne.Container, docs []wire.Document, download, open f
 			if v.Pages > 0 {
 				line += " · " + lang.L("docs.pages", map[string]any{"N": v.Pages})
 			}
-			if download != nil {
-				v := v
-				b := widget.NewButtonWithIcon(lang.L("docs.download"), theme.DownloadIcon(), func() { download(v) })
-				b.Importance = widget.LowImportance
-				var buttons fyne.CanvasObject = b
-				if open != nil && app.IsPDF(v) {
-					o := widget.NewButtonWithIcon(lang.L("viewer.open"), theme.VisibilityIcon(), func() { open(v) })
-					o.Importance = widget.LowImportance
-					buttons = container.NewHBox(o, b)
-					if prev, ok := app.PreviousVersion(d, v); ok && len(compare) > 0 && compare[0] != nil && app.IsPDF(prev) {
-						d, cmp := d, compare[0]
-						c := widget.NewButtonWithIcon(lang.L("compare.button"), theme.ContentCopyIcon(), func() { cmp(d, v) })
-						c.Importance = widget.LowImportance
-						buttons = container.NewHBox(c, o, b)
-					}
+			buttons := container.NewHBox()
+			if app.IsPDF(v) {
+				if prev, ok := app.PreviousVersion(d, v); ok && act.compare != nil && app.IsPDF(prev) {
+					d := d
+					buttons.Add(low(lang.L("compare.button"), theme.ContentCopyIcon(), func() { act.compare(d, v) }))
 				}
+				if act.open != nil {
+					buttons.Add(low(lang.L("viewer.open"), theme.VisibilityIcon(), func() { act.open(v) }))
+				}
+				if act.annotated != nil {
+					buttons.Add(low(lang.L("docs.annotated"), theme.DocumentPrintIcon(), func() { act.annotated(v) }))
+				}
+			}
+			if act.download != nil {
+				buttons.Add(low(lang.L("docs.download"), theme.DownloadIcon(), func() { act.download(v) }))
+			}
+			if len(buttons.Objects) > 0 {
 				objs = append(objs, container.NewBorder(nil, nil, nil, buttons, widget.NewLabel(line)))
 			} else {
 				objs = append(objs, widget.NewLabel(line))

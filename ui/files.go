@@ -17,6 +17,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/expertiza/expertiza/app"
+	"github.com/expertiza/expertiza/pdfannot"
+	"github.com/expertiza/expertiza/pdfdoc"
 	"github.com/expertiza/expertiza/sync/wire"
 )
 
@@ -38,6 +40,10 @@ type documentsView struct {
 	// replace them: a headless test cannot drive a native dialog).
 	pickFile func(done func(path string))
 	saveFile func(name string, done func(path string))
+
+	// The annotated-export dialog last shown, for tests.
+	lastAnnot              *dialog.FormDialog
+	lastFlatten, lastStamp *widget.Check
 
 	// The upload form last shown, for tests.
 	lastForm    *dialog.FormDialog
@@ -63,7 +69,11 @@ func newDocumentsView(e *env, be backend, appID int64) *documentsView {
 func (v *documentsView) content() fyne.CanvasObject { return v.root }
 
 func (v *documentsView) render(docs []wire.Document) {
-	renderDocuments(v.list, docs, v.download, v.openVersion, v.compareVersion)
+	act := versionActions{download: v.download, open: v.openVersion, compare: v.compareVersion}
+	if v.be.Me().Role.Staff() {
+		act.annotated = v.askAnnotated
+	}
+	renderDocuments(v.list, docs, act)
 }
 
 // sectionOptions are the choices of the section select, in classifier
@@ -186,6 +196,42 @@ type uploadRow struct {
 	cancel context.CancelFunc
 	done   bool
 	err    error
+}
+
+// askAnnotated saves a copy of a PDF version with its annotations as
+// standard PDF annotations, optionally burnt in and stamped «КОПИЯ».
+func (v *documentsView) askAnnotated(ver wire.DocumentVersion) {
+	flatten := widget.NewCheck(lang.L("docs.annotated_flatten"), nil)
+	stamp := widget.NewCheck(lang.L("docs.annotated_stamp"), nil)
+	d := dialog.NewForm(lang.L("docs.annotated"), lang.L("docs.download"), lang.L("dialog.cancel"), []*widget.FormItem{
+		widget.NewFormItem("", flatten), widget.NewFormItem("", stamp),
+	}, func(ok bool) {
+		if !ok {
+			return
+		}
+		opt := pdfannot.Options{Flatten: flatten.Checked, StampCopy: stamp.Checked}
+		if v.env.dataDir != "" {
+			opt.FontCacheDir = filepath.Join(v.env.dataDir, "pdfdoc")
+		}
+		if english() {
+			opt.Lang = pdfdoc.LangEN
+		}
+		name := strings.TrimSuffix(ver.FileName, filepath.Ext(ver.FileName)) + " " + lang.L("docs.annotated_suffix") + ".pdf"
+		v.saveFile(name, func(dst string) {
+			call(v.env, "export annotated", func(ctx context.Context) (int, error) {
+				return v.be.ExportAnnotated(ctx, ver, dst, opt)
+			}, func(n int, err error) {
+				if err != nil {
+					v.env.showError(err)
+					return
+				}
+				dialog.ShowInformation(lang.L("docs.annotated"), lang.L("docs.annotated_done", map[string]any{"Count": n, "Path": dst}), v.env.win)
+			})
+		})
+	}, v.env.win)
+	v.lastForm = nil
+	v.lastAnnot, v.lastFlatten, v.lastStamp = d, flatten, stamp
+	d.Show()
 }
 
 // download asks where to save a version and saves it there, verified.

@@ -119,3 +119,25 @@ func TestDownloadButtons(t *testing.T) {
 }
 
 func errCanceled() error { return context.Canceled }
+
+func TestAnnotatedExportForStaff(t *testing.T) {
+	expert := wire.User{ID: 30, Role: wire.RoleExpert}
+	_, be, c := filesCard(t, expert)
+	v := c.files
+	v.saveFile = func(name string, done func(string)) { done("/tmp/" + name) }
+	b := findButton(v.list, "С пометками")
+	if b == nil {
+		t.Fatal("an expert has no «С пометками»")
+	}
+	test.Tap(b)
+	v.lastStamp.SetChecked(true)
+	v.lastAnnot.Submit()
+	if len(be.annotExports) != 1 || be.annotExports[0] != "11:ПЗ с пометками.pdf:flatten=false:stamp=true" {
+		t.Errorf("exports %v", be.annotExports)
+	}
+	// Applicants never see annotations, so they get no such button.
+	_, _, c2 := filesCard(t, wire.User{ID: 20, Role: wire.RoleApplicant})
+	if findButton(c2.files.list, "С пометками") != nil {
+		t.Error("an applicant is offered the annotated copy")
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/expertiza/expertiza/app"
 	"github.com/expertiza/expertiza/app/pdfrender"
+	"github.com/expertiza/expertiza/pdfannot"
 	"github.com/expertiza/expertiza/sync/wire"
 )
 
@@ -62,46 +63,47 @@ type move struct {
 
 // fakeBackend stands in for app.Workspace and the server behind it.
 type fakeBackend struct {
-	store       *app.Store
-	me          wire.User
-	days        map[int64]int
-	card        app.Card
-	opens       int
-	transitions []wire.Status
-	moves       []move
-	moveErr     error
-	posted      []string
-	markCalls   int
-	sessions    []wire.Session
-	logins      []wire.LoginEvent
-	ended       []int64
-	accountErr  error
-	offline     bool // commands are queued, as with the network cut
-	pending     []app.PendingCommand
-	refused     []app.PendingCommand
-	nextCmd     uint64
-	uploads     []app.UploadRequest
-	atHalf      func() // when set, called after half the bytes; the upload then waits for its ctx to end
-	uploadErr   error
-	downloads   map[string]int64 // destination → version id
-	created     []wire.ApplicationInput
-	createErr   error
-	updates     []update
-	updateErr   error
-	deleted     [][2]int64
-	markedRead  []wire.Channel
-	typed       int
-	remarkCalls []string
-	pwCalls     []string
-	pwErr       error
-	concl       conclFake        // the conclusion tab's server (conclusion_test.go)
-	viewFiles   map[int64]string // version id → local PDF the viewer opens
-	viewOpens   []int64
-	pay         map[int64]wire.PaymentInfo // the server's payment side; absent: ContractFor is refused (payment_test.go)
-	payCalls    []string
-	payErr      error
-	payDownload map[string]int64 // destination → contract document id
-	annot       *annotFake       // the annotations' server (viewer_annot_test.go)
+	store        *app.Store
+	me           wire.User
+	days         map[int64]int
+	card         app.Card
+	opens        int
+	transitions  []wire.Status
+	moves        []move
+	moveErr      error
+	posted       []string
+	markCalls    int
+	sessions     []wire.Session
+	logins       []wire.LoginEvent
+	ended        []int64
+	accountErr   error
+	offline      bool // commands are queued, as with the network cut
+	pending      []app.PendingCommand
+	refused      []app.PendingCommand
+	nextCmd      uint64
+	uploads      []app.UploadRequest
+	atHalf       func() // when set, called after half the bytes; the upload then waits for its ctx to end
+	uploadErr    error
+	downloads    map[string]int64 // destination → version id
+	created      []wire.ApplicationInput
+	createErr    error
+	updates      []update
+	updateErr    error
+	deleted      [][2]int64
+	markedRead   []wire.Channel
+	typed        int
+	remarkCalls  []string
+	pwCalls      []string
+	pwErr        error
+	annotExports []string
+	concl        conclFake        // the conclusion tab's server (conclusion_test.go)
+	viewFiles    map[int64]string // version id → local PDF the viewer opens
+	viewOpens    []int64
+	pay          map[int64]wire.PaymentInfo // the server's payment side; absent: ContractFor is refused (payment_test.go)
+	payCalls     []string
+	payErr       error
+	payDownload  map[string]int64 // destination → contract document id
+	annot        *annotFake       // the annotations' server (viewer_annot_test.go)
 
 	// Chat files (chat_files_test.go).
 	sentFiles [][]string                 // paths of each message sent with files
@@ -319,6 +321,10 @@ func (f *fakeBackend) Upload(ctx context.Context, r app.UploadRequest, progress 
 	}
 	progress(total, total)
 	return wire.Upload{ID: "u1", AppID: r.AppID, State: "done", VersionID: 99}, nil
+}
+func (f *fakeBackend) ExportAnnotated(_ context.Context, v wire.DocumentVersion, dst string, opt pdfannot.Options) (int, error) {
+	f.annotExports = append(f.annotExports, fmt.Sprintf("%d:%s:flatten=%v:stamp=%v", v.ID, filepath.Base(dst), opt.Flatten, opt.StampCopy))
+	return 3, nil
 }
 func (f *fakeBackend) Download(_ context.Context, v wire.DocumentVersion, dst string) error {
 	if f.downloads == nil {

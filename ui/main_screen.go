@@ -14,6 +14,7 @@ import (
 
 	"github.com/expertiza/expertiza/app"
 	"github.com/expertiza/expertiza/app/pdfrender"
+	"github.com/expertiza/expertiza/pdfannot"
 	"github.com/expertiza/expertiza/sync/client"
 	"github.com/expertiza/expertiza/sync/wire"
 )
@@ -41,6 +42,7 @@ type backend interface {
 	DeleteDraft(ctx context.Context, id, seen int64) error
 	Upload(ctx context.Context, r app.UploadRequest, progress func(done, total int64)) (wire.Upload, error)
 	Download(ctx context.Context, v wire.DocumentVersion, dst string) error
+	ExportAnnotated(ctx context.Context, v wire.DocumentVersion, dst string, opt pdfannot.Options) (int, error)
 	OpenVersion(ctx context.Context, r pdfrender.Renderer, v wire.DocumentVersion) (*app.Viewer, error)
 	CreateRemark(ctx context.Context, appID int64, r wire.CreateRemarkRequest) (wire.Remark, error)
 	AnswerRemark(ctx context.Context, rm wire.Remark, text string, versionIDs []int64) (wire.Remark, error)

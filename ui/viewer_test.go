@@ -467,7 +467,7 @@ func TestDocumentsOpenButton(t *testing.T) {
 	renderDocuments(box, []wire.Document{{ID: 1, Section: "07.01", Name: "ПЗ", Versions: []wire.DocumentVersion{
 		{ID: 11, Number: 2, FileName: "ПЗ.pdf", Kind: "pdf"},
 		{ID: 10, Number: 1, FileName: "ПЗ.xlsx", Kind: "xlsx"},
-	}}}, func(wire.DocumentVersion) {}, func(v wire.DocumentVersion) { opened = append(opened, v.ID) })
+	}}}, versionActions{download: func(wire.DocumentVersion) {}, open: func(v wire.DocumentVersion) { opened = append(opened, v.ID) }})
 	if n := countButtons(box, "Открыть"); n != 1 {
 		t.Fatalf("%d «Открыть» buttons, want one (the PDF)", n)
 	}
