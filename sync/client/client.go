@@ -84,6 +84,20 @@ var ErrNetwork = errors.New("network error")
 // Call performs one request. body (if not nil) is sent as JSON; out (if not
 // nil) receives the JSON answer. Server refusals come back as *wire.Error.
 func (c *Client) Call(ctx context.Context, method, path string, body, out any, idemKey string) error {
+	return c.call(ctx, c.hc, method, path, body, out, idemKey)
+}
+
+// untimed is the HTTP client without its overall time limit, for
+// requests whose length grows with a file — a download's body, or the
+// finish of an upload while the server checks a large file: those end by
+// their context, not after 30 seconds.
+func (c *Client) untimed() *http.Client {
+	hc := *c.hc
+	hc.Timeout = 0
+	return &hc
+}
+
+func (c *Client) call(ctx context.Context, hc *http.Client, method, path string, body, out any, idemKey string) error {
 	var rdr io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -108,7 +122,7 @@ func (c *Client) Call(ctx context.Context, method, path string, body, out any, i
 	if c.deviceID != "" {
 		req.Header.Set(wire.HeaderDeviceID, c.deviceID)
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return fmt.Errorf("%w: %s %s: %w", ErrNetwork, method, path, err)
 	}

@@ -134,7 +134,7 @@ feed:
 		return st, sendErr
 	}
 	var out wire.Upload
-	return out, c.Call(ctx, http.MethodPost, "/uploads/"+st.ID+"/finish", nil, &out, "")
+	return out, c.call(ctx, c.untimed(), http.MethodPost, "/uploads/"+st.ID+"/finish", nil, &out, "")
 }
 
 // putChunk sends one chunk, retrying transport failures a few times (a
@@ -155,7 +155,9 @@ func (c *Client) putChunk(ctx context.Context, id string, idx int, data []byte) 
 		}
 		req.Header.Set("Authorization", "Bearer "+c.Token())
 		req.Header.Set("Content-Type", "application/octet-stream")
-		resp, err := c.hc.Do(req)
+		// A chunk of 8 MiB takes over a minute on a slow uplink: its time
+		// is bounded by ctx, not by the 30-second limit of small calls.
+		resp, err := c.untimed().Do(req)
 		if err != nil {
 			last = fmt.Errorf("%w: chunk %d: %w", ErrNetwork, idx, err)
 			continue
@@ -200,7 +202,7 @@ func (c *Client) verifiedGet(ctx context.Context, path, what string, dst io.Writ
 		return "", err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.Token())
-	resp, err := c.hc.Do(req)
+	resp, err := c.untimed().Do(req)
 	if err != nil {
 		return "", fmt.Errorf("%w: %s: %w", ErrNetwork, what, err)
 	}
