@@ -46,6 +46,9 @@ type remarksView struct {
 	lastCrit   *widget.RadioGroup
 	lastSect   *widget.Select
 	lastChecks *widget.CheckGroup
+
+	// showPlace opens the viewer at a remark's place (tests replace it).
+	showPlace func(e *env, be backend, appID int64, ver wire.DocumentVersion, page int, rect *wire.Rect)
 }
 
 func newRemarksView(e *env, be backend, appID int64) *remarksView {
@@ -56,6 +59,9 @@ func newRemarksView(e *env, be backend, appID int64) *remarksView {
 	v.csv = widget.NewButtonWithIcon(lang.L("apps.export"), theme.DocumentSaveIcon(), func() { v.export(false) })
 	v.pdf = widget.NewButtonWithIcon(lang.L("apps.export_pdf"), theme.DocumentPrintIcon(), func() { v.export(true) })
 	v.saveFile = func(name string, done func(string)) { systemSave(e, name, done) }
+	v.showPlace = func(e *env, be backend, appID int64, ver wire.DocumentVersion, page int, rect *wire.Rect) {
+		openViewerAt(e, be, appID, ver, page, rect)
+	}
 	v.root = container.NewBorder(container.NewVBox(v.tools, v.notices), nil, nil, nil, container.NewVScroll(v.list))
 	return v
 }
@@ -212,6 +218,14 @@ func (v *remarksView) remarkBox(r wire.Remark, a wire.Application, me wire.User)
 		box.Add(l)
 	}
 	actions := container.NewHBox()
+	if ver, ok := v.anchorVersion(r); ok {
+		r := r
+		b := widget.NewButtonWithIcon(lang.L("remarks.show_place"), theme.VisibilityIcon(), func() {
+			v.showPlace(v.env, v.be, v.appID, ver, r.Anchor.Page, r.Anchor.Rect)
+		})
+		b.Importance = widget.LowImportance
+		actions.Add(b)
+	}
 	for _, to := range app.RemarkMoves(r, a, me) {
 		r, to := r, to
 		label := lang.L("remarks.move." + string(to))
@@ -231,6 +245,22 @@ func (v *remarksView) remarkBox(r wire.Remark, a wire.Application, me wire.User)
 		box.Add(actions)
 	}
 	return box
+}
+
+// anchorVersion is the PDF version a remark points into, when it names a
+// page of one the card knows.
+func (v *remarksView) anchorVersion(r wire.Remark) (wire.DocumentVersion, bool) {
+	if r.VersionID == 0 || r.Anchor == nil || r.Anchor.Page < 1 {
+		return wire.DocumentVersion{}, false
+	}
+	for _, d := range v.be.Store().Documents(v.appID) {
+		for _, ver := range d.Versions {
+			if ver.ID == r.VersionID && app.IsPDF(ver) {
+				return ver, true
+			}
+		}
+	}
+	return wire.DocumentVersion{}, false
 }
 
 // versionNames names document versions of the application by file.

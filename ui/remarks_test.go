@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -185,5 +186,26 @@ func TestRemarksExportAndLetter(t *testing.T) {
 	test.Tap(b)
 	if !slices.Contains(be.remarkCalls, "letter:2:Уведомление о замечаниях № 2.pdf") {
 		t.Errorf("calls %v", be.remarkCalls)
+	}
+}
+
+func TestRemarkShowsItsPlace(t *testing.T) {
+	anchored := []wire.Remark{{ID: 3, AppID: 9, Number: 1, Section: "07.03", Text: "Нет разреза 2-2", NormRef: "ГОСТ",
+		Criticality: wire.CriticalityOrdinary, Status: wire.RemarkPublished, Version: 2, VersionID: 41,
+		Anchor: &wire.RemarkAnchor{Page: 12, Rect: &wire.Rect{X1: 10, Y1: 20, X2: 30, Y2: 40}}}}
+	_, v := remarksCard(t, remarksApplicant, wire.StatusRemarksIssued, anchored)
+	var shown []string
+	v.showPlace = func(_ *env, _ backend, appID int64, ver wire.DocumentVersion, page int, rect *wire.Rect) {
+		shown = append(shown, fmt.Sprintf("%d:%d:%d:%v", appID, ver.ID, page, *rect))
+	}
+	v.seen = ""
+	v.refresh()
+	b := findButton(v.list, "Показать на странице")
+	if b == nil {
+		t.Fatal("no «Показать на странице» for an anchored remark")
+	}
+	test.Tap(b)
+	if !slices.Equal(shown, []string{"9:41:12:{10 20 30 40}"}) {
+		t.Errorf("shown %v", shown)
 	}
 }

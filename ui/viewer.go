@@ -94,6 +94,50 @@ type viewerWindow struct {
 
 	selText string
 	closed  bool
+
+	// focus is a place to show when the document is open (a remark's
+	// anchor), outlined until the window closes; focused: shown once.
+	focus   *viewerFocus
+	focused bool
+}
+
+// viewerFocus is a place on a page, in wire's frame (bottom-left, y up).
+type viewerFocus struct {
+	page int // 1-based, as remarks count pages
+	rect *wire.Rect
+}
+
+// openViewerAt opens a version and scrolls to a place on one of its
+// pages, outlined: how a remark shows where it points.
+func openViewerAt(e *env, be backend, appID int64, ver wire.DocumentVersion, page int, rect *wire.Rect) *viewerWindow {
+	return openViewerFocus(e, be, appID, ver, e.onMain, &viewerFocus{page: page, rect: rect})
+}
+
+// focusRect is the focus in the viewer's page frame, or false when there
+// is none or it names no page of the document.
+func (vw *viewerWindow) focusRect() (int, pdfrender.Rect, bool) {
+	f := vw.focus
+	if f == nil || vw.v == nil || f.page < 1 || f.page > vw.v.PageCount() {
+		return 0, pdfrender.Rect{}, false
+	}
+	p := vw.v.Doc().Pages[f.page-1]
+	if f.rect == nil {
+		return f.page - 1, pdfrender.Rect{X0: 0, Y0: 0, X1: p.Width, Y1: p.Height}, true
+	}
+	return f.page - 1, app.RectFromWire(p, *f.rect), true
+}
+
+// showFocus scrolls the focus into view once the view has its size.
+func (vw *viewerWindow) showFocus() {
+	if vw.focused {
+		return
+	}
+	page, r, ok := vw.focusRect()
+	if !ok {
+		return
+	}
+	vw.focused = true
+	vw.showHit(pdfrender.Hit{Page: page, Rects: []pdfrender.Rect{r}})
 }
 
 // openViewer opens version ver of a document in a new viewer window: the
@@ -125,8 +169,12 @@ func versionApp(st *app.Store, versionID int64) int64 {
 }
 
 func openViewerFor(e *env, be backend, appID int64, ver wire.DocumentVersion, post func(func())) *viewerWindow {
+	return openViewerFocus(e, be, appID, ver, post, nil)
+}
+
+func openViewerFocus(e *env, be backend, appID int64, ver wire.DocumentVersion, post func(func()), focus *viewerFocus) *viewerWindow {
 	w := e.app.NewWindow(ver.FileName)
-	vw := &viewerWindow{env: e, win: w, be: be, appID: appID, post: post, mods: currentModifiers, page: -1}
+	vw := &viewerWindow{env: e, win: w, be: be, appID: appID, post: post, mods: currentModifiers, page: -1, focus: focus}
 	vw.ctx, vw.cancel = context.WithCancel(e.ctx)
 	w.SetContent(container.NewCenter(widget.NewLabel(lang.L("viewer.opening", map[string]any{"Name": ver.FileName}))))
 	w.Resize(fyne.NewSize(1200, 860))
@@ -340,6 +388,9 @@ func (vw *viewerWindow) viewportResized(size fyne.Size) {
 	s := vw.sheet
 	s.port = size
 	vw.zoomTo(func() float64 { return vw.v.ApplyFit(float64(size.Width), float64(size.Height)) }, fyne.NewPos(0, 0))
+	if size.Width > 0 && size.Height > 0 {
+		vw.showFocus()
+	}
 }
 
 // zoomTo applies a change of zoom or rotation and keeps the page point

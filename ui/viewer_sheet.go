@@ -20,11 +20,14 @@ import (
 
 // Colours of the page view: the desk around the pages, and the overlay.
 var (
-	deskColour      = color.NRGBA{R: 0x6b, G: 0x6e, B: 0x73, A: 0xff}
-	hitFill         = color.NRGBA{R: 0xff, G: 0xd5, B: 0x00, A: 0x60}
-	currentHitFill  = color.NRGBA{R: 0xff, G: 0x8c, B: 0x00, A: 0x80}
-	currentHitLine  = color.NRGBA{R: 0xe0, G: 0x60, B: 0x00, A: 0xff}
-	selectionFill   = color.NRGBA{R: 0x1e, G: 0x6f, B: 0xd9, A: 0x40}
+	deskColour     = color.NRGBA{R: 0x6b, G: 0x6e, B: 0x73, A: 0xff}
+	hitFill        = color.NRGBA{R: 0xff, G: 0xd5, B: 0x00, A: 0x60}
+	currentHitFill = color.NRGBA{R: 0xff, G: 0x8c, B: 0x00, A: 0x80}
+	currentHitLine = color.NRGBA{R: 0xe0, G: 0x60, B: 0x00, A: 0xff}
+	selectionFill  = color.NRGBA{R: 0x1e, G: 0x6f, B: 0xd9, A: 0x40}
+	// The place a remark points at: outlined red over a light tint.
+	focusFill       = color.NRGBA{R: 0xd9, G: 0x1e, B: 0x1e, A: 0x20}
+	focusLine       = color.NRGBA{R: 0xd9, G: 0x1e, B: 0x1e, A: 0xff}
 	annotationLine  = color.NRGBA{R: 0x1e, G: 0x6f, B: 0xd9, A: 0xc0}
 	annotationHover = color.NRGBA{R: 0x1e, G: 0x6f, B: 0xd9, A: 0x30}
 )
@@ -321,6 +324,9 @@ func (s *pageSheet) refreshOverlay() {
 	}
 	if s.selPage >= 0 && !s.sel.Empty() {
 		add(s.selPage, s.sel, selectionFill, color.Transparent, 0)
+	}
+	if page, r, ok := s.vw.focusRect(); ok {
+		add(page, r, focusFill, focusLine, 2.5)
 	}
 	if s.vw.annots != nil {
 		objs = append(objs, s.vw.annots.objects(vp)...)

@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -533,4 +534,41 @@ func labelTexts(o fyne.CanvasObject) string {
 		}
 	}
 	return strings.Join(parts, "\n")
+}
+
+// A remark's place opens the viewer on its page with the place outlined,
+// whatever page the reader was on.
+func TestViewerShowsARemarkPlace(t *testing.T) {
+	e := newTestEnv(t, fyne.NewSize(400, 300))
+	e.renderers = testRenderers(t)
+	be := newFakeBackend(wire.User{ID: 20, Role: wire.RoleApplicant})
+	p := filepath.Join(t.TempDir(), "ПЗ.pdf")
+	if err := os.WriteFile(p, samples.TextDoc(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	be.viewFiles = map[int64]string{11: p}
+	q := &postQueue{}
+	rect := &wire.Rect{X1: 72, Y1: 500, X2: 300, Y2: 560} // bottom-left frame, as remarks store it
+	vw := openViewerFocus(e, be, 0, wire.DocumentVersion{ID: 11, FileName: "ПЗ.pdf", Kind: "pdf"}, q.post, &viewerFocus{page: 3, rect: rect})
+	q.drain()
+	if vw.v == nil {
+		t.Fatal("the viewer did not start")
+	}
+	vw.win.Resize(fyne.NewSize(1200, 860))
+	t.Cleanup(func() { vw.win.Close() })
+	q.pump(t, "the first screen", settled(vw))
+	if !vw.focused {
+		t.Fatal("the place was not shown")
+	}
+	page, r, ok := vw.focusRect()
+	info := vw.v.Doc().Pages[2]
+	if !ok || page != 2 || math.Abs(r.Y0-(info.Height-560)) > 0.01 || math.Abs(r.X0-72) > 0.01 {
+		t.Fatalf("focus on page %d at %+v (page height %.1f), want page index 2 with y flipped", page, r, info.Height)
+	}
+	if got := vw.v.Page(); got != 2 {
+		t.Errorf("the viewer is on page index %d, want 2", got)
+	}
+	if overlayStroked(vw.sheet, focusLine) == 0 {
+		t.Error("the place is not outlined")
+	}
 }
