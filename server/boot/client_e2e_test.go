@@ -47,7 +47,7 @@ func TestDesktopCoreAgainstServer(t *testing.T) {
 	go func() { _ = ws.Run(ctx) }()
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
-		deadline := time.After(10 * time.Second)
+		deadline := time.After(time.Minute)
 		for !cond() {
 			select {
 			case <-changed:

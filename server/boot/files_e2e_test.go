@@ -48,7 +48,7 @@ func TestWorkspaceUploadCancelDownload(t *testing.T) {
 	go func() { _ = ws.Run(runCtx) }()
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
+		deadline := time.Now().Add(time.Minute)
 		for !cond() {
 			if time.Now().After(deadline) {
 				t.Fatalf("timed out waiting for %s", what)

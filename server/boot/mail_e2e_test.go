@@ -52,7 +52,7 @@ func TestMailEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "[Экспертиза] Статус: Требуется доработка — " + a.Number
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		found := 0
 		for _, r := range smtp.Messages() {

@@ -38,7 +38,7 @@ func TestOfflineWorkIsQueuedAndSentOnce(t *testing.T) {
 	kr := keyring.NewArrayKeyring(nil)
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
+		deadline := time.Now().Add(time.Minute)
 		for !cond() {
 			if time.Now().After(deadline) {
 				t.Fatalf("timed out waiting for %s", what)
