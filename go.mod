@@ -18,6 +18,7 @@ require (
 
 require (
 	github.com/99designs/keyring v1.2.2 // session token in the OS keyring (desktop client)
+	github.com/Shopify/toxiproxy/v2 v2.5.0 // fault tests: a real TCP proxy that cuts answers after the server committed
 	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6 // AUTH PLAIN of the test SMTP server (go-smtp's own dependency)
 	github.com/emersion/go-smtp v0.25.1 // a real SMTP server (STARTTLS, AUTH) started by the mail tests
 	github.com/klippa-app/go-pdfium v1.20.0 // PDF rendering, text and search in the client: PDFium as WebAssembly, no cgo (DESIGN.md §5)
@@ -40,7 +41,6 @@ require (
 	git.sr.ht/~sbinet/gg v0.7.0 // indirect
 	github.com/99designs/go-keychain v0.0.0-20191008050251-8e49817e8af4 // indirect
 	github.com/BurntSushi/toml v1.6.0 // indirect
-	github.com/Shopify/toxiproxy/v2 v2.5.0 // indirect
 	github.com/ajstarks/svgo v0.0.0-20211024235047-1546f124cd8b // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/boombuler/barcode v1.0.1 // indirect
