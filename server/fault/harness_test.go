@@ -232,7 +232,7 @@ func retryable(err error) bool {
 		return true
 	}
 	we, ok := wire.AsError(err)
-	return !ok || we.Code == wire.CodeInternal
+	return !ok || we.Code == wire.CodeInternal || we.Code == wire.CodeUnavailable
 }
 
 // --- event streams ---

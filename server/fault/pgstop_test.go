@@ -41,7 +41,7 @@ func stopImmediate(t testing.TB) {
 // PostgreSQL cluster is stopped in immediate mode (a crash of the database,
 // not of our server). Meanwhile the server says it is not ready (/readyz
 // 503, database unreachable) and refuses commands with an error a client
-// retries under the same key (HTTP 5xx, code internal, «повторите позже»),
+// retries under the same key (HTTP 503, code unavailable, «повторите позже»),
 // without exiting; once PostgreSQL has recovered it serves again, and the
 // nothing-lost condition holds, every stream is complete, the audit chain
 // verifies.

@@ -24,6 +24,7 @@ var statusOf = map[wire.Code]int{
 	wire.CodeRateLimited:        http.StatusTooManyRequests,
 	wire.CodeIdempotencyReuse:   http.StatusUnprocessableEntity,
 	wire.CodeResyncRequired:     http.StatusConflict,
+	wire.CodeUnavailable:        http.StatusServiceUnavailable,
 	wire.CodeInternal:           http.StatusInternalServerError,
 }
 

@@ -9,6 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -99,6 +102,9 @@ func (s *Store) Tx(ctx context.Context, fn func(*Tx) error) (Result, error) {
 func (s *Store) tryTx(ctx context.Context, fn func(*Tx) error) (res Result, err error) {
 	ptx, err := s.pool.Begin(ctx)
 	if err != nil {
+		if unreachable(err) {
+			return res, fmt.Errorf("begin: %w: %w", errUnavailable(), err)
+		}
 		return res, fmt.Errorf("begin: %w", err)
 	}
 	t := &Tx{Q: Q{q: ptx}, tx: ptx, now: s.now().UTC().Truncate(time.Microsecond)}
@@ -147,7 +153,34 @@ func mapErr(err error, what string) error {
 	if errors.As(err, &pe) && pe.Code == "23505" {
 		return fmt.Errorf("%s: %w", what, wire.E(wire.CodeConflict, "", "Такая запись уже существует", "Already exists"))
 	}
+	if unreachable(err) {
+		return fmt.Errorf("%s: %w: %w", what, errUnavailable(), err)
+	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// unreachable reports whether err means the database cannot be reached
+// (down, restarting, the connection cut) rather than that it refused.
+func unreachable(err error) bool {
+	var ce *pgconn.ConnectError
+	var ne *net.OpError
+	var pe *pgconn.PgError
+	switch {
+	case errors.As(err, &ce), errors.As(err, &ne):
+		return true
+	case errors.As(err, &pe):
+		// Class 57P: operator intervention (shutdown, crash shutdown,
+		// cannot connect now); 08: connection exceptions.
+		return strings.HasPrefix(pe.Code, "57P") || strings.HasPrefix(pe.Code, "08")
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) && !errors.Is(err, pgx.ErrNoRows)
+}
+
+// errUnavailable is the refusal while the database is unreachable: the
+// client keeps the command and sends it again under the same key.
+func errUnavailable() *wire.Error {
+	return wire.E(wire.CodeUnavailable, "", "База данных сервера временно недоступна; повторите позже — действие сохранено и будет отправлено снова.",
+		"The server's database is unavailable for now; try again later — the action is kept and will be sent again.")
 }
 
 // IsUniqueViolation reports whether err is a unique constraint violation on

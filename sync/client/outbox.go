@@ -245,7 +245,7 @@ func retryable(err error) bool {
 		return true
 	}
 	switch we.Code {
-	case wire.CodeUnauthenticated, wire.CodeEnrolmentRequired, wire.CodeRateLimited, wire.CodeInternal:
+	case wire.CodeUnauthenticated, wire.CodeEnrolmentRequired, wire.CodeRateLimited, wire.CodeUnavailable, wire.CodeInternal:
 		return true
 	}
 	return false

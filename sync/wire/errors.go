@@ -25,6 +25,7 @@ const (
 	CodeRateLimited        Code = "rate_limited"        // too many attempts, retry later
 	CodeIdempotencyReuse   Code = "idempotency_reuse"   // the key was used for another request
 	CodeResyncRequired     Code = "resync_required"     // the event stream cannot be resumed
+	CodeUnavailable        Code = "unavailable"         // the database is unreachable for now: retry later under the same key
 	CodeInternal           Code = "internal"            // our fault; details are in the server log
 )
 
