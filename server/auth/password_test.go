@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // cheap keeps tests fast; the format and logic do not depend on the cost.
@@ -131,5 +132,33 @@ func TestDefaultHasher(t *testing.T) {
 	}
 	if ok, rehash, err := h.Verify(enc, "Пароль из нескольких слов 🔑"); !ok || rehash || err != nil {
 		t.Fatalf("Verify = %v, %v, %v; want true, false, nil", ok, rehash, err)
+	}
+}
+
+func TestGateBoundsConcurrentHashes(t *testing.T) {
+	h := Hasher{Time: 1, MemoryKiB: 1024, Threads: 1, KeyLen: 32, Gate: make(chan struct{}, 2)}
+	enc, err := h.Hash("пароль для проверки")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// With the gate full, a verification waits until a place is free.
+	h.Gate <- struct{}{}
+	h.Gate <- struct{}{}
+	done := make(chan bool)
+	go func() {
+		ok, _, _ := h.Verify(enc, "пароль для проверки")
+		done <- ok
+	}()
+	select {
+	case <-done:
+		t.Fatal("a hash ran past a full gate")
+	case <-time.After(50 * time.Millisecond):
+	}
+	<-h.Gate
+	if ok := <-done; !ok {
+		t.Error("the verification failed once let through")
+	}
+	if len(h.Gate) != 1 {
+		t.Errorf("%d places taken after the hash left, want 1 (the test's)", len(h.Gate))
 	}
 }

@@ -336,7 +336,9 @@ func (c *Client) ReadMarks(ctx context.Context, id int64) ([]wire.ReadMark, erro
 // MarkRead moves a read mark.
 func (c *Client) MarkRead(ctx context.Context, id int64, r wire.MarkReadRequest) (wire.ReadMark, error) {
 	var m wire.ReadMark
-	return m, c.Call(ctx, http.MethodPost, appPath(id, "/messages/read"), r, &m, "")
+	// A key lets net/http resend the request on a dropped keep-alive
+	// connection (it resends only requests marked idempotent).
+	return m, c.Call(ctx, http.MethodPost, appPath(id, "/messages/read"), r, &m, NewIdempotencyKey())
 }
 
 // --- notifications and reference data ---
@@ -350,7 +352,7 @@ func (c *Client) Notifications(ctx context.Context) ([]wire.Notification, error)
 // MarkNotificationsRead marks notifications read.
 func (c *Client) MarkNotificationsRead(ctx context.Context, r wire.MarkNotificationsReadRequest) ([]int64, error) {
 	var out []int64
-	return out, c.Call(ctx, http.MethodPost, "/notifications/read", r, &out, "")
+	return out, c.Call(ctx, http.MethodPost, "/notifications/read", r, &out, NewIdempotencyKey())
 }
 
 // Preferences reads notification preferences.
