@@ -59,7 +59,10 @@ vet:
 # The whole suite: vet and gofmt, every test with the race detector against
 # throwaway PostgreSQL clusters (UI tests on Fyne's headless driver), a
 # short fuzz pass over the untrusted-input parsers, and one build of the
-# real desktop binary.
+# real desktop binary. The fuzz passes of server/httpapi, realtime and
+# service (8 s each, about 80 s in all with their test clusters' start-up)
+# cover the JSON commands, query filters, Range downloads, WebSocket frames
+# and the payment gateway's signature.
 test: deps vet
 	$(GO) test -race -count=1 -tags ci,$(TAGS) ./...
 	$(GO) test -run='^$$' -fuzz=FuzzValidateINN -fuzztime=10s ./sync/wire
@@ -67,6 +70,12 @@ test: deps vet
 	$(GO) test -run='^$$' -fuzz=FuzzValidateSNILS -fuzztime=10s ./sync/wire
 	$(GO) test -run='^$$' -fuzz=FuzzDetect -fuzztime=10s ./server/validate
 	$(GO) test -run='^$$' -fuzz=FuzzCheck -fuzztime=10s ./server/sig
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeCommand$$' -fuzztime=8s ./server/httpapi
+	$(GO) test -run='^$$' -fuzz='^FuzzAuditQuery$$' -fuzztime=8s ./server/httpapi
+	$(GO) test -run='^$$' -fuzz='^FuzzReportQuery$$' -fuzztime=8s ./server/httpapi
+	$(GO) test -run='^$$' -fuzz='^FuzzDownloadRange$$' -fuzztime=8s ./server/httpapi
+	$(GO) test -run='^$$' -fuzz='^FuzzClientFrame$$' -fuzztime=8s ./server/realtime
+	$(GO) test -run='^$$' -fuzz='^FuzzPaymentSignature$$' -fuzztime=8s ./server/service
 	$(GO) build -o $(BIN)/expertiza-server ./server/cmd/expertiza-server
 	$(GO) build -tags $(TAGS) -o $(BIN)/expertiza .
 
@@ -194,6 +203,12 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzValidateINN -fuzztime=2m ./sync/wire
 	$(GO) test -run='^$$' -fuzz=FuzzValidateOGRN -fuzztime=2m ./sync/wire
 	$(GO) test -run='^$$' -fuzz=FuzzValidateSNILS -fuzztime=2m ./sync/wire
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeCommand$$' -fuzztime=2m ./server/httpapi
+	$(GO) test -run='^$$' -fuzz='^FuzzAuditQuery$$' -fuzztime=2m ./server/httpapi
+	$(GO) test -run='^$$' -fuzz='^FuzzReportQuery$$' -fuzztime=2m ./server/httpapi
+	$(GO) test -run='^$$' -fuzz='^FuzzDownloadRange$$' -fuzztime=2m ./server/httpapi
+	$(GO) test -run='^$$' -fuzz='^FuzzClientFrame$$' -fuzztime=2m ./server/realtime
+	$(GO) test -run='^$$' -fuzz='^FuzzPaymentSignature$$' -fuzztime=2m ./server/service
 
 # Signs in to the real desktop client as the demo applicant under Xvfb
 # (throwaway server, data and home) and saves artifacts/screenshot.png;

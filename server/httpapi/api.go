@@ -638,6 +638,9 @@ func decode(r *http.Request, v any) error {
 			return wire.E(wire.CodeInvalid, "", "Пустое тело запроса: ожидается JSON-объект", "Empty body: a JSON object is expected")
 		case errors.As(err, &se):
 			return wire.E(wire.CodeInvalid, "", fmt.Sprintf("Некорректный JSON в позиции %d", se.Offset), fmt.Sprintf("Malformed JSON at offset %d", se.Offset))
+		case errors.As(err, &te) && te.Field == "":
+			// The body itself is of the wrong type (an array, a string).
+			return wire.E(wire.CodeInvalid, "", "Тело запроса должно быть JSON-объектом", "The request body must be a JSON object")
 		case errors.As(err, &te):
 			return wire.E(wire.CodeInvalid, te.Field, "Поле «"+te.Field+"» имеет неверный тип: ожидается "+te.Type.String(), "Field "+te.Field+" has the wrong type: expected "+te.Type.String())
 		case strings.HasPrefix(err.Error(), "json: unknown field "):

@@ -107,18 +107,22 @@ func auditTime(s, field string, end bool) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
+	bad := wire.E(wire.CodeInvalid, field, field+": дата ГГГГ-ММ-ДД или момент RFC 3339 (2026-03-01T00:00:00Z)",
+		field+": a date YYYY-MM-DD or an RFC 3339 instant (2026-03-01T00:00:00Z)")
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err == nil {
+		t = t.UTC()
+	} else if t, err = time.Parse(time.DateOnly, s); err != nil {
+		return time.Time{}, bad
+	} else if end {
+		t = t.AddDate(0, 0, 1)
 	}
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		return time.Time{}, wire.E(wire.CodeInvalid, field, field+": дата ГГГГ-ММ-ДД или момент RFC 3339 (2026-03-01T00:00:00Z)",
-			field+": a date YYYY-MM-DD or an RFC 3339 instant (2026-03-01T00:00:00Z)")
+	// In UTC, or as the day after, a bound may leave the years RFC 3339
+	// can write (0000–9999); the client could not send it back.
+	if t.Year() < 0 || t.Year() > 9999 {
+		return time.Time{}, bad
 	}
-	if end {
-		d = d.AddDate(0, 0, 1)
-	}
-	return d, nil
+	return t, nil
 }
 
 // downloadObject is what the audit row of a served file names: the
@@ -183,7 +187,7 @@ func (d *downloadAudit) WriteHeader(code int) {
 	sha := d.Header().Get(wire.HeaderContentSHA256)
 	if d.r.Method == http.MethodGet && (code == http.StatusOK || code == http.StatusPartialContent) && sha != "" && d.slot.p != nil {
 		id, _ := strconv.ParseInt(d.r.PathValue(d.obj.param), 10, 64)
-		if err := d.a.svc.AuditDownload(d.r.Context(), d.slot.p, d.obj.objType, id, sha, d.r.Header.Get("Range")); err != nil {
+		if err := d.a.svc.AuditDownload(d.r.Context(), d.slot.p, d.obj.objType, id, sha, auditedRange(code, d.r.Header.Get("Range"))); err != nil {
 			d.failed = true
 			for _, h := range []string{wire.HeaderContentSHA256, "ETag", "Content-Disposition", "Content-Length", "Content-Range", "Content-Type", "Cache-Control"} {
 				d.Header().Del(h)
@@ -193,6 +197,25 @@ func (d *downloadAudit) WriteHeader(code int) {
 		}
 	}
 	d.ResponseWriter.WriteHeader(code)
+}
+
+// maxAuditedRange bounds the Range header copied into a download's audit
+// row: the header is the client's own text, up to the server's header limit
+// (1 MB), and the journal is append-only.
+const maxAuditedRange = 256
+
+// auditedRange is what a download's audit row records of the request's
+// Range header: nothing unless part of the file was served (206; with 200
+// the header was ignored and the whole file went out), and at most
+// maxAuditedRange bytes of it. A served range parsed, so it is ASCII.
+func auditedRange(code int, header string) string {
+	if code != http.StatusPartialContent {
+		return ""
+	}
+	if len(header) > maxAuditedRange {
+		return header[:maxAuditedRange-len("…")] + "…"
+	}
+	return header
 }
 
 func (d *downloadAudit) Write(b []byte) (int, error) {

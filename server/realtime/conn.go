@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -102,8 +103,12 @@ func (hd *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // a frame, not the URL, so they never reach access logs.
 func (hd *Handler) hello(ctx context.Context, ws *websocket.Conn, r *http.Request) (*service.Principal, *int64, error) {
 	_ = ws.SetReadDeadline(time.Now().Add(helloWait))
-	var f wire.Frame
-	if err := ws.ReadJSON(&f); err != nil || f.Type != wire.FrameHello {
+	kind, data, err := ws.ReadMessage()
+	if err != nil {
+		return nil, nil, wire.E(wire.CodeInvalid, "hello", "Первое сообщение должно быть hello с токеном", "The first frame must be hello with a token")
+	}
+	f, err := decodeClientFrame(kind, data, wire.FrameHello)
+	if err != nil {
 		return nil, nil, wire.E(wire.CodeInvalid, "hello", "Первое сообщение должно быть hello с токеном", "The first frame must be hello with a token")
 	}
 	p, err := hd.Svc.Authenticate(ctx, f.Token, clientIP(r))
@@ -327,29 +332,50 @@ func (c *Conn) readLoop(ctx context.Context, hd *Handler, p *service.Principal) 
 	_ = c.ws.SetReadDeadline(time.Now().Add(pongWait))
 	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(pongWait)) })
 	for {
-		var f wire.Frame
-		if err := c.ws.ReadJSON(&f); err != nil {
+		kind, data, err := c.ws.ReadMessage()
+		if err != nil {
 			return
 		}
 		_ = c.ws.SetReadDeadline(time.Now().Add(pongWait))
-		switch f.Type {
-		case wire.FramePresence, wire.FrameTyping:
-			if f.Ephemeral == nil {
-				continue
-			}
-			if err := hd.ephemeral(ctx, p, f.Type, *f.Ephemeral); err != nil {
-				we, ok := wire.AsError(err)
-				if !ok {
-					we = wire.E(wire.CodeInternal, "", "Внутренняя ошибка", "Internal error")
-				}
-				b, _ := json.Marshal(wire.Frame{Type: wire.FrameError, Error: we})
-				c.deliverEphemeral(b)
-			}
-		default:
-			c.close(wire.CloseProtocol, "unknown frame type")
+		f, err := decodeClientFrame(kind, data, wire.FramePresence, wire.FrameTyping)
+		if err != nil {
+			// A client bug: 4501 tells it to stop rather than reconnect
+			// and repeat the mistake.
+			we, _ := wire.AsError(err)
+			c.close(wire.CloseProtocol, we.MessageEN)
 			return
 		}
+		if f.Ephemeral == nil {
+			continue
+		}
+		if err := hd.ephemeral(ctx, p, f.Type, *f.Ephemeral); err != nil {
+			we, ok := wire.AsError(err)
+			if !ok {
+				we = wire.E(wire.CodeInternal, "", "Внутренняя ошибка", "Internal error")
+			}
+			b, _ := json.Marshal(wire.Frame{Type: wire.FrameError, Error: we})
+			c.deliverEphemeral(b)
+		}
 	}
+}
+
+// decodeClientFrame reads a client's message as a frame: one JSON object in
+// a text message, nothing after it, of one of the allowed types. Every
+// refusal is a *wire.Error (CodeInvalid) naming "frame" or "type"; its
+// English message is short enough for a close reason (123 bytes).
+func decodeClientFrame(kind int, data []byte, allowed ...string) (wire.Frame, error) {
+	var f wire.Frame
+	if kind != websocket.TextMessage {
+		return f, wire.E(wire.CodeInvalid, "frame", "Сообщения — текстовые кадры с JSON", "frames are JSON text messages")
+	}
+	// Unmarshal, unlike a stream decoder, refuses data after the object.
+	if err := json.Unmarshal(data, &f); err != nil {
+		return wire.Frame{}, wire.E(wire.CodeInvalid, "frame", "Кадр не является JSON-объектом кадра", "malformed frame: not a JSON frame object")
+	}
+	if !slices.Contains(allowed, f.Type) {
+		return wire.Frame{}, wire.E(wire.CodeInvalid, "type", "Неожиданный тип кадра", "unexpected frame type")
+	}
+	return f, nil
 }
 
 // ephemeral checks the sender may see the application and publishes the

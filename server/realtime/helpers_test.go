@@ -197,7 +197,7 @@ func post(c *client.Client, appID int64, ch wire.Channel, body string) (wire.Mes
 		if err == nil {
 			return m, nil
 		}
-		if !errors.Is(err, client.ErrNetwork) && wire.ErrorCode(err) != wire.CodeInternal {
+		if !errors.Is(err, client.ErrNetwork) && wire.ErrorCode(err) != wire.CodeInternal && wire.ErrorCode(err) != wire.CodeUnavailable {
 			return m, err
 		}
 		last = err

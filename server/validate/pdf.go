@@ -79,6 +79,13 @@ func (v *Validator) checkPDF(ctx context.Context, path string, res Result) (Resu
 	if len(run.resp.Notes) > 0 {
 		v.log.InfoContext(ctx, "validate: pdfcpu repaired a PDF it accepted", "notes", run.resp.Notes)
 	}
+	if !hasEOFMarker(abs) && !tailHas(abs, "startxref") {
+		// Neither end marker: the file stops before its last
+		// cross-reference section. pdfcpu rebuilds one by scanning the
+		// objects, and whatever the cut took (a page's content, its fonts)
+		// is silently missing: the experts would see blank pages.
+		return res, refuseTruncatedPDF()
+	}
 	if r := run.resp; r.Pages <= 0 || len(r.PageSizes) != r.Pages {
 		return res, fmt.Errorf("validate: PDF worker answered %d pages with %d sizes", r.Pages, len(r.PageSizes))
 	}
@@ -287,18 +294,28 @@ func (v *Validator) refusePDF(reason, detail string, page int, abs string) *wire
 			fmt.Sprintf("The PDF has more than %d pages (%s): split the document and upload the parts separately", pdfMaxPages, detail))
 	}
 	if !hasEOFMarker(abs) {
-		return refuse(wire.CodeInvalid,
-			"PDF обрезан: в конце файла нет маркера %%EOF — вероятно, он сохранён или загружен не полностью; загрузите файл заново, а если ошибка повторится, "+resaveRU,
-			"The PDF is cut off: it lacks the %%EOF marker at its end — it was probably saved or uploaded incompletely; upload it again, and if that fails, "+resaveEN)
+		return refuseTruncatedPDF()
 	}
 	return refuse(wire.CodeInvalid,
 		"PDF повреждён или не соответствует стандарту и не читается: "+resaveRU,
 		fmt.Sprintf("The PDF is damaged or does not follow the standard (%s): %s", detail, resaveEN))
 }
 
+func refuseTruncatedPDF() *wire.Error {
+	return refuse(wire.CodeInvalid,
+		"PDF обрезан: в конце файла нет маркера %%EOF — вероятно, он сохранён или загружен не полностью; загрузите файл заново, а если ошибка повторится, "+
+			"пересохраните его из исходной программы (или через «Печать в PDF») и загрузите снова",
+		"The PDF is cut off: it lacks the %%EOF marker at its end — it was probably saved or uploaded incompletely; upload it again, and if that fails, "+
+			"re-save it from the program that made it (or print it to PDF) and upload it again")
+}
+
 // hasEOFMarker reports whether the last KiB of the file holds "%%EOF";
 // writers may append a line break or a few bytes after it.
-func hasEOFMarker(path string) bool {
+func hasEOFMarker(path string) bool { return tailHas(path, "%%EOF") }
+
+// tailHas reports whether the last KiB of the file holds marker (true when
+// the file cannot be read: do not claim truncation).
+func tailHas(path, marker string) bool {
 	f, err := os.Open(path)
 	if err != nil {
 		return true // cannot tell; do not claim truncation
@@ -313,7 +330,7 @@ func hasEOFMarker(path string) bool {
 	if _, err := f.ReadAt(buf, st.Size()-n); err != nil {
 		return true
 	}
-	return bytes.Contains(buf, []byte("%%EOF"))
+	return bytes.Contains(buf, []byte(marker))
 }
 
 // outOfMemory recognises how a worker dies at its address-space cap: the Go
