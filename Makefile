@@ -145,18 +145,19 @@ soak-client: deps
 # Reports p50/p99/p99.9 per operation, command-to-stream delivery to every
 # entitled user, errors by code, and the server's RSS every 10 s (stdout,
 # bench/out/load.json, load.md); fails on any error or lost event.
-# `load-ci` is the short run CI makes; `soak` runs the same for an hour.
+# `load-ci` is the short run CI makes; `soak-load` runs the same for an
+# hour, and `soak` runs it beside the fault suite at scale (below).
 LOAD_USERS ?= 1500
 LOAD_DURATION ?= 10m
 LOAD_FLAGS ?=
-.PHONY: load load-ci soak load-bins
+.PHONY: load load-ci soak-load load-bins
 load: deps load-bins
 	$(BIN)/expertiza-loadgen --server-bin $(BIN)/expertiza-server --users $(LOAD_USERS) --duration $(LOAD_DURATION) --out bench/out $(LOAD_FLAGS)
 
 load-ci: deps load-bins
 	$(BIN)/expertiza-loadgen --server-bin $(BIN)/expertiza-server --users 150 --duration 45s --rate 6 --out bench/out --name load-ci
 
-soak: deps load-bins
+soak-load: deps load-bins
 	$(BIN)/expertiza-loadgen --server-bin $(BIN)/expertiza-server --users $(LOAD_USERS) --duration 60m --out bench/out --name soak $(LOAD_FLAGS)
 
 load-bins:
@@ -168,12 +169,14 @@ load-bins:
 # responses cut after commit, server restarts under 1,000 clients), and the
 # desktop client stays offline for SOAK_CUT. Meanwhile the load generator
 # drives a server of its own on the same machine (LOAD_USERS users for
-# SOAK_LOAD); fails if either fails. Reports: artifacts/soak. In CI the same
+# SOAK_LOAD, an hour); fails if either fails. `make soak` is this. Reports:
+# artifacts/soak. In CI the same
 # suite runs at scale 1: `go test ./server/fault/` (about two minutes).
 SOAK_SCALE ?= 10
 SOAK_CUT ?= 3m
-SOAK_LOAD ?= 20m
-.PHONY: soak-fault
+SOAK_LOAD ?= 60m
+.PHONY: soak soak-fault
+soak: soak-fault
 soak-fault: deps load-bins
 	@mkdir -p artifacts/soak
 	@$(BIN)/expertiza-loadgen --server-bin $(BIN)/expertiza-server --users $(LOAD_USERS) --duration $(SOAK_LOAD) \
