@@ -19,7 +19,15 @@ import (
 )
 
 // conclusionXSD is the schema of the XML export.
-const conclusionXSD = "../../docs/conclusion.xsd"
+// conclusionXSD is the schema, by absolute path: xmllint reports a relative
+// one it cannot open only as "failed to load external entity".
+var conclusionXSD = func() string {
+	p, err := filepath.Abs("../../docs/conclusion.xsd")
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()
 
 // conclDraft is a complete draft: findings for 07.03 and 07.04 (07.01 for
 // the matrix world's files), the documents given, a justification.

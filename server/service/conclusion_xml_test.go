@@ -19,7 +19,15 @@ import (
 )
 
 // conclusionXSD is the schema the export is documented with.
-const conclusionXSD = "../../docs/conclusion.xsd"
+// conclusionXSD is the schema, by absolute path: xmllint reports a relative
+// one it cannot open only as "failed to load external entity".
+var conclusionXSD = func() string {
+	p, err := filepath.Abs("../../docs/conclusion.xsd")
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()
 
 // validateXSD runs xmllint (Debian libxml2-utils, in `make deps`) on doc
 // against the schema and returns its complaint, "" when valid.
