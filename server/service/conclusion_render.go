@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -118,47 +117,16 @@ func (s *Service) RenderDueConclusions(ctx context.Context) (stored, failed int,
 	if s.conclusions == nil {
 		return 0, 0, nil
 	}
-	if err := s.requireFiles(); err != nil {
-		return 0, 0, err
-	}
 	cfg := &s.conclusions.cfg
-	for ctx.Err() == nil {
-		var batch []store.ConclusionClaim
-		if _, err := s.st.Tx(ctx, func(tx *store.Tx) (err error) {
-			batch, err = tx.ClaimDueConclusions(ctx, cfg.Lease, cfg.Batch)
-			return err
-		}); err != nil {
-			return stored, failed, err
-		}
-		for _, c := range batch {
-			err := s.storeConclusionFiles(ctx, c)
-			if err == nil {
-				stored++
-				continue
-			}
-			if ctx.Err() != nil {
-				return stored, failed, nil // the lease runs out; someone retries
-			}
-			failed++
-			next := s.now().Add(cfg.backoff(c.Attempts))
-			msg := err.Error()
-			if len(msg) > 2000 {
-				msg = msg[:2000]
-			}
-			if err := s.st.Read().MarkConclusionFailed(context.WithoutCancel(ctx), c.AppID, msg, next); err != nil {
-				return stored, failed, err
-			}
-			lvl := slog.LevelWarn
-			if c.Attempts >= 5 {
-				lvl = slog.LevelError
-			}
-			s.log.Log(ctx, lvl, "conclusion rendering failed, will retry", "app", c.AppID, "attempt", c.Attempts, "next", next, "err", err)
-		}
-		if len(batch) < cfg.Batch {
-			break
-		}
-	}
-	return stored, failed, nil
+	return renderDue(ctx, s, renderJobs[store.ConclusionClaim]{
+		what: "conclusion rendering", key: "app", batch: cfg.Batch, backoff: cfg.backoff,
+		claim: func(ctx context.Context, tx *store.Tx) ([]store.ConclusionClaim, error) {
+			return tx.ClaimDueConclusions(ctx, cfg.Lease, cfg.Batch)
+		},
+		job:        func(c store.ConclusionClaim) (int64, int) { return c.AppID, c.Attempts },
+		do:         s.storeConclusionFiles,
+		markFailed: s.st.Read().MarkConclusionFailed,
+	})
 }
 
 // storeConclusionFiles renders one claimed conclusion as PDF and XML,

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"log/slog"
 	"time"
 
 	"github.com/expertiza/expertiza/pdfdoc"
@@ -83,47 +82,16 @@ func (s *Service) RenderDueContractDocs(ctx context.Context) (stored, failed int
 	if s.contractDocs == nil {
 		return 0, 0, nil
 	}
-	if err := s.requireFiles(); err != nil {
-		return 0, 0, err
-	}
 	cfg := &s.contractDocs.cfg
-	for ctx.Err() == nil {
-		var batch []store.ContractDocClaim
-		if _, err := s.st.Tx(ctx, func(tx *store.Tx) (err error) {
-			batch, err = tx.ClaimDueContractDocs(ctx, cfg.Lease, cfg.Batch)
-			return err
-		}); err != nil {
-			return stored, failed, err
-		}
-		for _, c := range batch {
-			err := s.storeContractDoc(ctx, c)
-			if err == nil {
-				stored++
-				continue
-			}
-			if ctx.Err() != nil {
-				return stored, failed, nil // the lease runs out; someone retries
-			}
-			failed++
-			next := s.now().Add(cfg.backoff(c.Attempts))
-			msg := err.Error()
-			if len(msg) > 2000 {
-				msg = msg[:2000]
-			}
-			if err := s.st.Read().MarkContractDocFailed(context.WithoutCancel(ctx), c.ID, msg, next); err != nil {
-				return stored, failed, err
-			}
-			lvl := slog.LevelWarn
-			if c.Attempts >= 5 {
-				lvl = slog.LevelError
-			}
-			s.log.Log(ctx, lvl, "contract document failed, will retry", "document", c.ID, "attempt", c.Attempts, "next", next, "err", err)
-		}
-		if len(batch) < cfg.Batch {
-			break
-		}
-	}
-	return stored, failed, nil
+	return renderDue(ctx, s, renderJobs[store.ContractDocClaim]{
+		what: "contract document", key: "document", batch: cfg.Batch, backoff: cfg.backoff,
+		claim: func(ctx context.Context, tx *store.Tx) ([]store.ContractDocClaim, error) {
+			return tx.ClaimDueContractDocs(ctx, cfg.Lease, cfg.Batch)
+		},
+		job:        func(c store.ContractDocClaim) (int64, int) { return c.ID, c.Attempts },
+		do:         s.storeContractDoc,
+		markFailed: s.st.Read().MarkContractDocFailed,
+	})
 }
 
 func (s *Service) storeContractDoc(ctx context.Context, c store.ContractDocClaim) error {

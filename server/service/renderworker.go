@@ -3,10 +3,12 @@ package service
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/expertiza/expertiza/pdfdoc"
+	"github.com/expertiza/expertiza/server/store"
 )
 
 // renderWorker is what the document workers share — notice letters,
@@ -71,4 +73,69 @@ func (w *renderWorker) loop(ctx context.Context, s *Service, what string, poll t
 		case <-retry:
 		}
 	}
+}
+
+// renderJobs is one kind of document a render worker makes: how to claim
+// a batch of due jobs (in a short transaction, under a lease), how to make
+// and record one (with no transaction open while rendering), and how to
+// note a failure with the time of the next try.
+type renderJobs[C any] struct {
+	what       string // for logs: "notice letter", …
+	key        string // the log attribute naming a job
+	batch      int
+	backoff    func(attempts int) time.Duration
+	claim      func(ctx context.Context, tx *store.Tx) ([]C, error)
+	job        func(C) (id int64, attempts int)
+	do         func(ctx context.Context, c C) error
+	markFailed func(ctx context.Context, id int64, msg string, next time.Time) error
+}
+
+// renderDue makes every due job, batch by batch, and returns how many were
+// stored and how many attempts failed. A failure is recorded with its next
+// try and never lost; after five attempts it is logged as an error, since
+// it is no longer a blip and someone should look.
+func renderDue[C any](ctx context.Context, s *Service, j renderJobs[C]) (stored, failed int, err error) {
+	if err := s.requireFiles(); err != nil {
+		return 0, 0, err
+	}
+	for ctx.Err() == nil {
+		var batch []C
+		if _, err := s.st.Tx(ctx, func(tx *store.Tx) (err error) {
+			batch, err = j.claim(ctx, tx)
+			return err
+		}); err != nil {
+			return stored, failed, err
+		}
+		for _, c := range batch {
+			err := j.do(ctx, c)
+			if err == nil {
+				stored++
+				continue
+			}
+			if ctx.Err() != nil {
+				// Shutting down: the lease runs out and another worker, or
+				// this one after a restart, tries again.
+				return stored, failed, nil
+			}
+			failed++
+			id, attempts := j.job(c)
+			next := s.now().Add(j.backoff(attempts))
+			msg := err.Error()
+			if len(msg) > 2000 {
+				msg = msg[:2000]
+			}
+			if err := j.markFailed(context.WithoutCancel(ctx), id, msg, next); err != nil {
+				return stored, failed, err
+			}
+			lvl := slog.LevelWarn
+			if attempts >= 5 {
+				lvl = slog.LevelError
+			}
+			s.log.Log(ctx, lvl, j.what+" failed, will retry", j.key, id, "attempt", attempts, "next", next, "err", err)
+		}
+		if len(batch) < j.batch {
+			break
+		}
+	}
+	return stored, failed, nil
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -142,49 +141,16 @@ func (s *Service) RenderDueLetters(ctx context.Context) (stored, failed int, err
 	if s.letters == nil {
 		return 0, 0, nil
 	}
-	if err := s.requireFiles(); err != nil {
-		return 0, 0, err
-	}
 	cfg := &s.letters.cfg
-	for ctx.Err() == nil {
-		var batch []store.LetterClaim
-		if _, err := s.st.Tx(ctx, func(tx *store.Tx) (err error) {
-			batch, err = tx.ClaimDueLetters(ctx, cfg.Lease, cfg.Batch)
-			return err
-		}); err != nil {
-			return stored, failed, err
-		}
-		for _, c := range batch {
-			err := s.storeLetter(ctx, c)
-			if err == nil {
-				stored++
-				continue
-			}
-			if ctx.Err() != nil {
-				// Shutting down: the lease runs out and another worker, or
-				// this one after a restart, tries again.
-				return stored, failed, nil
-			}
-			failed++
-			next := s.now().Add(cfg.backoff(c.Attempts))
-			msg := err.Error()
-			if len(msg) > 2000 {
-				msg = msg[:2000]
-			}
-			if err := s.st.Read().MarkLetterFailed(context.WithoutCancel(ctx), c.NoticeID, msg, next); err != nil {
-				return stored, failed, err
-			}
-			lvl := slog.LevelWarn
-			if c.Attempts >= 5 {
-				lvl = slog.LevelError // no longer a blip: someone should look
-			}
-			s.log.Log(ctx, lvl, "notice letter failed, will retry", "notice", c.NoticeID, "attempt", c.Attempts, "next", next, "err", err)
-		}
-		if len(batch) < cfg.Batch {
-			break
-		}
-	}
-	return stored, failed, nil
+	return renderDue(ctx, s, renderJobs[store.LetterClaim]{
+		what: "notice letter", key: "notice", batch: cfg.Batch, backoff: cfg.backoff,
+		claim: func(ctx context.Context, tx *store.Tx) ([]store.LetterClaim, error) {
+			return tx.ClaimDueLetters(ctx, cfg.Lease, cfg.Batch)
+		},
+		job:        func(c store.LetterClaim) (int64, int) { return c.NoticeID, c.Attempts },
+		do:         s.storeLetter,
+		markFailed: s.st.Read().MarkLetterFailed,
+	})
 }
 
 // storeLetter renders one claimed letter, puts it in the blob store,
