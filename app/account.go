@@ -59,6 +59,20 @@ func (w *Workspace) Logins(ctx context.Context) ([]wire.LoginEvent, error) {
 	return list, nil
 }
 
+// SetMailLanguage tells the server which language ("ru" or "en") to write
+// the user's notification e-mail in: the client sends its interface
+// language.
+func (w *Workspace) SetMailLanguage(ctx context.Context, lang string) error {
+	c, err := w.sess.client()
+	if err != nil {
+		return err
+	}
+	if err := c.SetLanguage(ctx, lang); err != nil {
+		return fmt.Errorf("set e-mail language: %w", err)
+	}
+	return nil
+}
+
 // ChangePassword replaces the user's password; the server checks the old
 // one and its policy (length, common passwords, personal data) and ends
 // the user's other sessions. The two copies of the new password are

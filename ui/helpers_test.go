@@ -95,6 +95,7 @@ type fakeBackend struct {
 	remarkCalls  []string
 	pwCalls      []string
 	pwErr        error
+	mailLangs    []string
 	annotExports []string
 	concl        conclFake        // the conclusion tab's server (conclusion_test.go)
 	viewFiles    map[int64]string // version id → local PDF the viewer opens
@@ -296,6 +297,10 @@ func (f *fakeBackend) MarkChatRead(_ context.Context, appID int64, ch wire.Chann
 	return nil
 }
 func (f *fakeBackend) Typing(appID int64, ch wire.Channel) { f.typed++ }
+func (f *fakeBackend) SetMailLanguage(_ context.Context, lang string) error {
+	f.mailLangs = append(f.mailLangs, lang)
+	return nil
+}
 func (f *fakeBackend) ChangePassword(_ context.Context, old, new, repeat string) error {
 	f.pwCalls = append(f.pwCalls, old+"→"+new)
 	if new != repeat {

@@ -37,6 +37,7 @@ type backend interface {
 	EndSession(ctx context.Context, id int64) error
 	Logins(context.Context) ([]wire.LoginEvent, error)
 	ChangePassword(ctx context.Context, old, new, repeat string) error
+	SetMailLanguage(ctx context.Context, lang string) error
 	CreateApplication(ctx context.Context, in wire.ApplicationInput) (wire.Application, error)
 	UpdateApplication(ctx context.Context, id, seen int64, in wire.ApplicationInput) (wire.Application, error)
 	DeleteDraft(ctx context.Context, id, seen int64) error
@@ -136,6 +137,10 @@ func newMainScreen(e *env, be backend, onLogout func()) *mainScreen {
 	}
 	m.setupAdminNav()
 	m.settings = newSettingsView(e)
+	// E-mail follows the interface language: sent once at sign-in (a change
+	// applies at the next start) and again when the user picks another.
+	m.settings.onLanguage = func(code string) { sendMailLanguage(e, be, code) }
+	sendMailLanguage(e, be, lang.L("lang.code"))
 	m.navSettings = widget.NewButtonWithIcon(lang.L("nav.settings"), theme.SettingsIcon(), m.showSettings)
 	m.navSettings.Alignment = widget.ButtonAlignLeading
 	m.body = container.NewStack()
@@ -271,4 +276,15 @@ func connectionColour(s client.State) color.Color {
 		return th.Color(theme.ColorNameError, v)
 	}
 	return th.Color(theme.ColorNameDisabled, v)
+}
+
+// sendMailLanguage tells the server the language for e-mail; a failure is
+// only logged (the next start sends it again).
+func sendMailLanguage(e *env, be backend, code string) {
+	if code != "ru" && code != "en" {
+		return
+	}
+	call(e, "set e-mail language", func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, be.SetMailLanguage(ctx, code)
+	}, func(struct{}, error) {})
 }

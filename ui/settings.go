@@ -110,15 +110,18 @@ func applyLanguage(p fyne.Preferences) {
 type settingsView struct {
 	env *env
 
-	language  *widget.Select
-	themes    *widget.RadioGroup
-	sizes     *widget.RadioGroup
-	restart   *widget.Label
-	themeOpts []string // option labels, in the order of themeValues
-	sizeOpts  []string
-	root      fyne.CanvasObject
-	notes     *fyne.Container // the notification preferences' link; hidden until linked
-	notesOpen *widget.Button
+	language *widget.Select
+	// onLanguage is told the code of a newly chosen language (the main
+	// screen sends it to the server for e-mail).
+	onLanguage func(code string)
+	themes     *widget.RadioGroup
+	sizes      *widget.RadioGroup
+	restart    *widget.Label
+	themeOpts  []string // option labels, in the order of themeValues
+	sizeOpts   []string
+	root       fyne.CanvasObject
+	notes      *fyne.Container // the notification preferences' link; hidden until linked
+	notesOpen  *widget.Button
 }
 
 var (
@@ -145,6 +148,9 @@ func newSettingsView(e *env) *settingsView {
 	v.language.OnChanged = func(string) {
 		if i := v.language.SelectedIndex(); i >= 0 {
 			p.SetString(prefLanguage, languages[i].code)
+			if v.onLanguage != nil {
+				v.onLanguage(languages[i].code)
+			}
 		}
 	}
 

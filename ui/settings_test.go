@@ -2,6 +2,7 @@ package ui
 
 import (
 	"os"
+	"slices"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -121,5 +122,19 @@ func TestMainScreenOpensSettings(t *testing.T) {
 	test.Tap(m.navSettings)
 	if m.body.Objects[0] != m.settings.content() || m.navSettings.Importance != widget.HighImportance || m.navApps.Importance != widget.LowImportance {
 		t.Errorf("the settings section is not shown")
+	}
+}
+
+func TestMailLanguageFollowsTheInterface(t *testing.T) {
+	e := newTestEnv(t, fyne.NewSize(1000, 600))
+	be := newFakeBackend(wire.User{ID: 20, FullName: "Иванов И. И.", Role: wire.RoleApplicant})
+	m := newMainScreen(e, be, func() {})
+	t.Cleanup(m.close)
+	if !slices.Equal(be.mailLangs, []string{"ru"}) {
+		t.Fatalf("at sign-in the server was told %v, want the interface language ru", be.mailLangs)
+	}
+	m.settings.language.SetSelectedIndex(1) // English
+	if !slices.Equal(be.mailLangs, []string{"ru", "en"}) {
+		t.Errorf("after choosing English the server was told %v", be.mailLangs)
 	}
 }

@@ -134,6 +134,18 @@ func (a *API) routesSetup() {
 	a.handle("GET "+p+"/me", a.authed(func(w http.ResponseWriter, r *http.Request, pr *service.Principal) error {
 		return respond(w, http.StatusOK)(a.svc.Me(r.Context(), pr))
 	}))
+	a.handle("PUT "+p+"/me/language", a.authed(func(w http.ResponseWriter, r *http.Request, pr *service.Principal) error {
+		var req wire.SetLanguageRequest
+		if err := decode(r, &req); err != nil {
+			return err
+		}
+		if err := a.svc.SetMailLanguage(r.Context(), pr, req.Language); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}))
+
 	a.handle("POST "+p+"/auth/totp/enrol", a.authed(func(w http.ResponseWriter, r *http.Request, pr *service.Principal) error {
 		return respond(w, http.StatusOK)(a.svc.EnrolTOTP(r.Context(), pr))
 	}))

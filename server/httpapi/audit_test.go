@@ -356,6 +356,8 @@ func (w *world) auditRequest(r matrixRow) (method, path string, body any, ok boo
 		return r.method, strings.Replace(r.path, "{id}", strconv.FormatInt(w.spare.ID, 10), 1), nil, true
 	case "/api/v1/users/{id}/role":
 		return r.method, strings.Replace(r.path, "{id}", strconv.FormatInt(w.spare.ID, 10), 1), wire.SetRoleRequest{Role: wire.RoleExpert}, true
+	case "/api/v1/me/language":
+		return r.method, r.path, wire.SetLanguageRequest{Language: "en"}, true
 	case "/api/v1/me/personal-data":
 		if r.method == http.MethodPut {
 			s := "112-233-445 95"

@@ -333,6 +333,11 @@ func (c *Client) ReadMarks(ctx context.Context, id int64) ([]wire.ReadMark, erro
 	return out, c.Call(ctx, http.MethodGet, appPath(id, "/reads"), nil, &out, "")
 }
 
+// SetLanguage chooses the language of the caller's e-mail ("ru" or "en").
+func (c *Client) SetLanguage(ctx context.Context, lang string) error {
+	return c.Call(ctx, http.MethodPut, "/me/language", wire.SetLanguageRequest{Language: lang}, nil, NewIdempotencyKey())
+}
+
 // MarkRead moves a read mark.
 func (c *Client) MarkRead(ctx context.Context, id int64, r wire.MarkReadRequest) (wire.ReadMark, error) {
 	var m wire.ReadMark

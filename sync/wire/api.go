@@ -191,6 +191,12 @@ type PostMessageRequest struct {
 // MaxMessageFiles bounds the files attached to one chat message.
 const MaxMessageFiles = 10
 
+// SetLanguageRequest chooses the language of the caller's e-mail: "ru" or
+// "en" (the desktop client sends its interface language).
+type SetLanguageRequest struct {
+	Language string `json:"language"`
+}
+
 // MarkReadRequest moves the caller's read mark of a channel.
 type MarkReadRequest struct {
 	Channel    Channel `json:"channel"`
