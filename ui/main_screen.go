@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
@@ -108,6 +109,7 @@ type mainScreen struct {
 	refused                                    *widget.Button
 	userText                                   *widget.Label
 	unwatch                                    func()
+	shortcuts                                  []fyne.Shortcut
 	onLogout                                   func()
 }
 
@@ -160,6 +162,7 @@ func newMainScreen(e *env, be backend, onLogout func()) *mainScreen {
 	m.showApps()
 	m.refresh()
 	m.unwatch = e.watch(be.Store(), m.refresh)
+	m.addShortcuts()
 	return m
 }
 
@@ -198,6 +201,34 @@ func (m *mainScreen) close() {
 	m.account.close()
 	m.closeAdminNav()
 	m.notifier.Stop()
+	for _, s := range m.shortcuts {
+		m.env.win.Canvas().RemoveShortcut(s)
+	}
+}
+
+// addShortcuts gives the main window the desktop's usual keys: Ctrl+F
+// finds in the list, F5 reloads it, Ctrl+N files a new application
+// (applicants).
+func (m *mainScreen) addShortcuts() {
+	c := m.env.win.Canvas()
+	add := func(s fyne.Shortcut, f func()) {
+		c.AddShortcut(s, func(fyne.Shortcut) { f() })
+		m.shortcuts = append(m.shortcuts, s)
+	}
+	add(&desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault}, func() {
+		m.showApps()
+		c.Focus(m.apps.search)
+	})
+	add(&desktop.CustomShortcut{KeyName: fyne.KeyF5}, func() {
+		m.showApps()
+		m.apps.reload()
+	})
+	if m.be.Me().Role == wire.RoleApplicant {
+		add(&desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault}, func() {
+			m.showApps()
+			m.apps.newApp.OnTapped()
+		})
+	}
 }
 
 func (m *mainScreen) showApps()     { m.show(m.apps.content(), m.navApps) }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -136,5 +137,30 @@ func TestMailLanguageFollowsTheInterface(t *testing.T) {
 	m.settings.language.SetSelectedIndex(1) // English
 	if !slices.Equal(be.mailLangs, []string{"ru", "en"}) {
 		t.Errorf("after choosing English the server was told %v", be.mailLangs)
+	}
+}
+
+func TestMainWindowShortcuts(t *testing.T) {
+	e := newTestEnv(t, fyne.NewSize(1000, 600))
+	be := newFakeBackend(wire.User{ID: 20, FullName: "Иванов И. И.", Role: wire.RoleApplicant, OrgID: 7})
+	m := newMainScreen(e, be, func() {})
+	show(e, m.content(), fyne.NewSize(1000, 600))
+	press := func(k fyne.KeyName, mod fyne.KeyModifier) {
+		e.win.Canvas().(fyne.Shortcutable).TypedShortcut(&desktop.CustomShortcut{KeyName: k, Modifier: mod})
+	}
+	m.showSettings()
+	press(fyne.KeyF, fyne.KeyModifierShortcutDefault)
+	if e.win.Canvas().Focused() != m.apps.search {
+		t.Errorf("Ctrl+F did not bring the list with its search focused")
+	}
+	press(fyne.KeyN, fyne.KeyModifierShortcutDefault)
+	if top := e.win.Canvas().Overlays().Top(); top == nil || !containsText(top, "Новое заявление") {
+		t.Errorf("Ctrl+N did not open the new application form")
+	}
+	m.close()
+	n := len(e.win.Canvas().Overlays().List())
+	press(fyne.KeyN, fyne.KeyModifierShortcutDefault)
+	if len(e.win.Canvas().Overlays().List()) != n {
+		t.Errorf("a shortcut still works after sign-out")
 	}
 }
