@@ -64,18 +64,21 @@ vet:
 # cover the JSON commands, query filters, Range downloads, WebSocket frames
 # and the payment gateway's signature.
 test: deps vet
+# The short fuzz passes count executions (-fuzztime=Nx), not seconds: when a
+# time limit ends during the minimisation of a new input, Go's fuzzer
+# reports "context deadline exceeded" as a failure (seen in CI).
 	$(GO) test -race -count=1 -tags ci,$(TAGS) ./...
-	$(GO) test -run='^$$' -fuzz=FuzzValidateINN -fuzztime=10s ./sync/wire
-	$(GO) test -run='^$$' -fuzz=FuzzValidateOGRN -fuzztime=10s ./sync/wire
-	$(GO) test -run='^$$' -fuzz=FuzzValidateSNILS -fuzztime=10s ./sync/wire
-	$(GO) test -run='^$$' -fuzz=FuzzDetect -fuzztime=10s ./server/validate
-	$(GO) test -run='^$$' -fuzz=FuzzCheck -fuzztime=10s ./server/sig
-	$(GO) test -run='^$$' -fuzz='^FuzzDecodeCommand$$' -fuzztime=8s ./server/httpapi
-	$(GO) test -run='^$$' -fuzz='^FuzzAuditQuery$$' -fuzztime=8s ./server/httpapi
-	$(GO) test -run='^$$' -fuzz='^FuzzReportQuery$$' -fuzztime=8s ./server/httpapi
-	$(GO) test -run='^$$' -fuzz='^FuzzDownloadRange$$' -fuzztime=8s ./server/httpapi
-	$(GO) test -run='^$$' -fuzz='^FuzzClientFrame$$' -fuzztime=8s ./server/realtime
-	$(GO) test -run='^$$' -fuzz='^FuzzPaymentSignature$$' -fuzztime=8s ./server/service
+	$(GO) test -run='^$$' -fuzz=FuzzValidateINN -fuzztime=400000x ./sync/wire
+	$(GO) test -run='^$$' -fuzz=FuzzValidateOGRN -fuzztime=400000x ./sync/wire
+	$(GO) test -run='^$$' -fuzz=FuzzValidateSNILS -fuzztime=400000x ./sync/wire
+	$(GO) test -run='^$$' -fuzz=FuzzDetect -fuzztime=80000x ./server/validate
+	$(GO) test -run='^$$' -fuzz=FuzzCheck -fuzztime=400000x ./server/sig
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeCommand$$' -fuzztime=40000x ./server/httpapi
+	$(GO) test -run='^$$' -fuzz='^FuzzAuditQuery$$' -fuzztime=40000x ./server/httpapi
+	$(GO) test -run='^$$' -fuzz='^FuzzReportQuery$$' -fuzztime=40000x ./server/httpapi
+	$(GO) test -run='^$$' -fuzz='^FuzzDownloadRange$$' -fuzztime=40000x ./server/httpapi
+	$(GO) test -run='^$$' -fuzz='^FuzzClientFrame$$' -fuzztime=40000x ./server/realtime
+	$(GO) test -run='^$$' -fuzz='^FuzzPaymentSignature$$' -fuzztime=40000x ./server/service
 	$(GO) build -o $(BIN)/expertiza-server ./server/cmd/expertiza-server
 	$(GO) build -tags $(TAGS) -o $(BIN)/expertiza .
 
