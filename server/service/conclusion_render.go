@@ -31,45 +31,9 @@ import (
 // attempt is retried with a growing delay, never given up.
 
 // ConclusionConfig turns the rendering of conclusions on; it needs the
-// file store (WithFiles).
-type ConclusionConfig struct {
-	// Renderer typesets the PDF; nil means a pdfdoc engine with its fonts
-	// under FontCache, made on first use.
-	Renderer  LetterRenderer
-	FontCache string
-	// Poll is how often the worker looks for due work besides being woken
-	// by approvals; default 10 s. Lease reserves a claimed conclusion for
-	// its worker; default 2 minutes. Backoff is the delay after the first
-	// failure, doubled up to MaxBackoff; defaults 10 s and 15 minutes.
-	Poll, Lease, Backoff, MaxBackoff time.Duration
-	// Batch is how many conclusions one claim takes; default 5.
-	Batch int
-}
-
-func (c *ConclusionConfig) defaults() {
-	c.Poll = conclDur(c.Poll, 10*time.Second)
-	c.Lease = conclDur(c.Lease, 2*time.Minute)
-	c.Backoff = conclDur(c.Backoff, 10*time.Second)
-	c.MaxBackoff = conclDur(c.MaxBackoff, 15*time.Minute)
-	if c.Batch <= 0 {
-		c.Batch = 5
-	}
-}
-
-func conclDur(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d
-}
-
-func (c *ConclusionConfig) backoff(attempts int) time.Duration {
-	d := c.Backoff
-	for i := 1; i < attempts && d < c.MaxBackoff; i++ {
-		d *= 2
-	}
-	return min(d, c.MaxBackoff)
-}
+// file store (WithFiles). Its knobs are those of every render worker
+// (LetterConfig): renderer, font cache, poll, lease, backoff, batch.
+type ConclusionConfig = LetterConfig
 
 type conclusions struct {
 	cfg ConclusionConfig
